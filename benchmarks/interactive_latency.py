@@ -1,0 +1,95 @@
+"""Time from a generate request (batch 1, 64x64 DCGAN generator) to its result signal on the UI
+thread, with the studio idle and while it trains DCGAN 32x32 batch 64 in the background.
+
+    .venv/bin/python benchmarks/interactive_latency.py [--requests 200]
+
+Prints JSON with p50/p95 for both (targets: p95 <= 10 ms idle, <= 50 ms while training) and the
+bare generator forward time for reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _studio import offscreen_studio, percentiles_ms, wait_until  # noqa: E402
+
+import torch  # noqa: E402
+
+NZ = 100
+
+
+def bare_forward_ms(generator, n: int = 100) -> float:
+    z = torch.randn(1, NZ)
+    with torch.inference_mode():
+        for _ in range(10):
+            generator(z)
+        start = time.perf_counter()
+        for _ in range(n):
+            generator(z)
+    return (time.perf_counter() - start) / n * 1000
+
+
+def measure(app, studio, requests: int) -> list[float]:
+    """Ping-pong: one request in flight, like a user scrubbing a slider and waiting for the image."""
+    latencies: list[float] = []
+    sent: dict[int, float] = {}
+    received = []
+
+    def on_result(requester, stamp, image):
+        if requester == "benchmark":
+            latencies.append(time.perf_counter() - sent[stamp])
+            received.append(stamp)
+
+    studio.models.result_ready.connect(on_result)
+    z = torch.randn(1, NZ)
+    for _ in range(requests):
+        expected = len(received) + 1
+        submitted = time.perf_counter()
+        stamp = studio.models.submit("benchmark", "bench-g64", lambda g, device: g(z.to(device)).cpu())
+        sent[stamp] = submitted
+        wait_until(app, lambda: len(received) >= expected, timeout=30)
+    studio.models.result_ready.disconnect(on_result)
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+
+    from studio.catalog import RunSetup
+    from studio.ml.models.dcgan import Generator
+    from studio.runtime.training_worker import RunRequest
+
+    app, studio, window = offscreen_studio()
+    generator = Generator(NZ, 64, 3, 64).eval()
+    bare = bare_forward_ms(generator)
+    studio.models.publish("bench-g64", generator)
+    idle = measure(app, studio, args.requests)
+
+    records = []
+    studio.training.metrics.connect(records.extend)
+    setup = RunSetup("dcgan", "shapes", image_size=32, channels=3, seed=0, config={"batch_size": 64})
+    out = Path(studio.settings.fileName()).parent / "latency-run"
+    studio.training.start(RunRequest(10**7, out, setup, sample_every=100, checkpoint_every=10**9))
+    wait_until(app, lambda: len(records) >= 5, timeout=600)  # training is in full swing
+    training = measure(app, studio, args.requests)
+    steps_during = records[-1]["step"] - 5
+    studio.shutdown()
+    print(json.dumps({
+        "benchmark": "interactive_latency",
+        "model": "dcgan generator 64x64 rgb, nz 100, ngf 64, batch 1",
+        "device": str(studio.models.device),
+        "bare_forward_ms": round(bare, 2),
+        "idle": percentiles_ms(idle) | {"p95_target_ms": 10},
+        "while_training": percentiles_ms(training) | {"p95_target_ms": 50, "training_steps_meanwhile": steps_during},
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Built-in model kinds and datasets.
+
+Registered as the ``builtins`` plugin. Nothing heavy is imported here: torch, numpy and
+scikit-learn load when a trainer or dataset is first built.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from studio import hookimpl
+from studio.contributions import DatasetSpec, ModelKind, Param
+
+
+def _dcgan_params() -> dict[str, Param]:
+    return {
+        "nz": Param(100, "latent size", minimum=2, maximum=1024),
+        "ngf": Param(64, "generator width (channels of its last hidden layer)", minimum=4, maximum=512),
+        "ndf": Param(64, "discriminator width (channels of its first layer)", minimum=4, maximum=512),
+        "batch_size": Param(64, "images per step", minimum=1, maximum=1024),
+        "lr": Param(2e-4, "Adam learning rate", minimum=1e-6, maximum=1e-1),
+        "beta1": Param(0.5, "Adam beta1", minimum=0.0, maximum=0.999),
+    }
+
+
+def _build_dcgan(config, dataset, device, seed):
+    from studio.ml.training.dcgan import DCGANTrainer
+
+    return DCGANTrainer(config, dataset, device, seed)
+
+
+def _shapes(size: int, channels: int | None, path: Path | None, seed: int):
+    from studio.ml.data.shapes import make_shapes
+
+    return make_shapes(size=size, channels=channels or 3, seed=seed)
+
+
+def _digits(size: int, channels: int | None, path: Path | None, seed: int):
+    from studio.ml.data.digits import load_digits
+
+    return load_digits(size=size, channels=channels or 1)
+
+
+def _folder(size: int, channels: int | None, path: Path | None, seed: int):
+    from studio.ml.data.folder import load_image_folder
+
+    return load_image_folder(path, size=size, channels=channels)
+
+
+@hookimpl
+def register_model_kinds() -> list[ModelKind]:
+    return [
+        ModelKind(
+            name="dcgan",
+            title="DCGAN",
+            params=_dcgan_params(),
+            build_trainer=_build_dcgan,
+            description="Radford et al. 2015: transposed-conv generator, conv discriminator, "
+            "32x32 or 64x64, grayscale or RGB.",
+        )
+    ]
+
+
+@hookimpl
+def register_datasets() -> list[DatasetSpec]:
+    return [
+        DatasetSpec(
+            "shapes",
+            "Shapes (synthetic)",
+            _shapes,
+            description="8192 circles, squares, triangles and stars with known kind, position, "
+            "scale, rotation, hue and background; made from the seed, no download.",
+        ),
+        DatasetSpec(
+            "digits",
+            "Handwritten digits",
+            _digits,
+            description="scikit-learn's 1797 real 8x8 handwritten digits, upsampled.",
+        ),
+        DatasetSpec(
+            "folder",
+            "Image folder…",
+            _folder,
+            needs_path=True,
+            description="Every image under a folder (recursive); unreadable files are skipped "
+            "and listed.",
+        ),
+    ]

@@ -1,0 +1,261 @@
+"""The trainer monitor panel: run form on the left; losses, samples and progress on the right."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio import paths
+from studio.catalog import setup_from_meta
+from studio.runtime.studio import Studio
+from studio.runtime.training_worker import RunRequest, RunState
+from studio_plugins.trainer_monitor.loss_plot import LossPlot
+from studio_plugins.trainer_monitor.progress import RunProgress
+from studio_plugins.trainer_monitor.run_form import RunForm
+from studio_plugins.trainer_monitor.sample_grid import SampleGridView
+
+log = logging.getLogger(__name__)
+
+
+class TrainerMonitorPanel(QWidget):
+    def __init__(self, studio: Studio, parent=None):
+        super().__init__(parent)
+        self.studio = studio
+        self.worker = studio.training
+        self.run_info: dict | None = None  # what run_started said about the current run
+        self._resume_from: Path | None = None  # a loaded checkpoint that Train continues
+
+        self.form = RunForm(studio.catalog)
+        self.loss_plot = LossPlot()
+        self.samples = SampleGridView()
+        self.progress = RunProgress()
+        self.alert = QLabel()
+        self.alert.setWordWrap(True)
+        self.alert.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.alert.hide()
+        self.run_label = QLabel("")
+        self.run_label.setWordWrap(True)
+        self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.train_button = QPushButton("Train")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.load_button = QPushButton("Load checkpoint…")
+        self.save_button = QPushButton("Save checkpoint…")
+        self.log_button = QPushButton("Open metrics log…")
+        self.train_button.clicked.connect(self.train)
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.stop_button.clicked.connect(self.worker.stop)
+        self.load_button.clicked.connect(self._ask_checkpoint)
+        self.save_button.clicked.connect(self._ask_save)
+        self.log_button.clicked.connect(self._ask_metrics_log)
+
+        self._build_layout()
+        self._connect_worker()
+        self._on_state(self.worker.state.value)
+
+    def _build_layout(self) -> None:
+        form_scroll = QScrollArea()
+        form_scroll.setWidget(self.form)
+        form_scroll.setWidgetResizable(True)
+        form_scroll.setMinimumWidth(280)
+        controls = QHBoxLayout()
+        for button in (self.train_button, self.pause_button, self.stop_button):
+            controls.addWidget(button)
+        files = QHBoxLayout()
+        for button in (self.load_button, self.save_button):
+            files.addWidget(button)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(form_scroll, 1)
+        left_layout.addLayout(controls)
+        left_layout.addLayout(files)
+        left_layout.addWidget(self.log_button)
+
+        samples_box = QWidget()
+        samples_layout = QVBoxLayout(samples_box)
+        samples_layout.setContentsMargins(0, 0, 0, 0)
+        samples_layout.addWidget(QLabel("<b>Samples of fixed z</b>"))
+        samples_layout.addWidget(self.samples, 1)
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(samples_box)
+        status = QWidget()
+        status_layout = QVBoxLayout(status)
+        status_layout.setContentsMargins(0, 0, 0, 0)
+        status_layout.addWidget(QLabel("<b>Progress</b>"))
+        status_layout.addWidget(self.progress)
+        status_layout.addWidget(self.alert)
+        status_layout.addWidget(self.run_label)
+        status_layout.addStretch(1)
+        lower.addWidget(status)
+        lower.setSizes([400, 300])
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.loss_plot)
+        right.addWidget(lower)
+        right.setSizes([350, 450])
+        outer = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(left)
+        outer.addWidget(right)
+        outer.setStretchFactor(1, 1)
+        outer.setSizes([320, 900])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(outer)
+
+    def _connect_worker(self) -> None:
+        w = self.worker
+        w.state_changed.connect(self._on_state)
+        w.run_started.connect(self._on_run_started)
+        w.metrics.connect(self.loss_plot.add_records)
+        w.progress.connect(self.progress.set_progress)
+        w.samples.connect(self.samples.add_grid)
+        w.checkpoint_saved.connect(self._on_checkpoint)
+        w.failed.connect(self._on_failed)
+
+    # -- actions ------------------------------------------------------------------------------
+    def train(self) -> None:
+        """Start a new run from the form, or continue the loaded checkpoint."""
+        self.alert.hide()
+        if self._resume_from is not None:
+            request = RunRequest(
+                total_steps=self.form.steps.value(),
+                out_dir=self._resume_from.parent,
+                resume_from=self._resume_from,
+                sample_every=self.form.sample_every.value(),
+                checkpoint_every=self.form.checkpoint_every.value(),
+            )
+        else:
+            setup = self.form.setup()
+            if self.studio.catalog.datasets[setup.dataset].needs_path and not setup.dataset_path:
+                self._on_failed("choose a folder of images first (Browse…, or drop a folder on the window)")
+                return
+            self.loss_plot.clear()
+            self.samples.clear()
+            request = RunRequest(
+                total_steps=self.form.steps.value(),
+                out_dir=paths.new_run_dir(setup.kind, setup.dataset),
+                setup=setup,
+                sample_every=self.form.sample_every.value(),
+                checkpoint_every=self.form.checkpoint_every.value(),
+            )
+        self.progress.set_status("preparing data and model…")
+        self.worker.start(request)
+
+    def _toggle_pause(self) -> None:
+        if self.worker.state is RunState.PAUSED:
+            self.worker.resume()
+        else:
+            self.worker.pause()
+
+    def load_checkpoint(self, path: Path) -> None:
+        """Show a checkpoint's run (settings, losses so far); Train then continues it."""
+        from studio.ml.checkpoints import CheckpointError, read_checkpoint_meta
+        from studio.ml.training.run import read_metrics_log
+
+        if self.worker.busy:
+            self._on_failed("stop the current run before loading a checkpoint")
+            return
+        try:
+            meta = read_checkpoint_meta(path)
+            setup = setup_from_meta(meta)
+        except (CheckpointError, KeyError, OSError) as exc:
+            self._on_failed(f"cannot load {path.name}: {exc}")
+            return
+        self.form.show_setup(setup)
+        step = int(meta.get("step", 0))
+        self.form.steps.setValue(max(self.form.steps.value(), step + 1000))
+        self._resume_from = Path(path)
+        self.loss_plot.clear()
+        self.samples.clear()
+        log_path = Path(path).parent / "metrics.jsonl"
+        if log_path.exists():
+            self.loss_plot.add_records([r for r in read_metrics_log(log_path) if r.get("step", 0) <= step])
+        self.alert.hide()
+        self.run_label.setText(f"loaded {path} (step {step}); Train continues it")
+        self.train_button.setText("Continue")
+        self.studio.show_message(f"loaded checkpoint {path.name} at step {step}")
+
+    def use_image_folder(self, folder: Path) -> None:
+        self._forget_checkpoint()
+        self.form.use_folder(folder)
+        self.studio.show_message(f"training data: {folder}")
+
+    def open_metrics_log(self, path: Path) -> None:
+        from studio.ml.training.run import read_metrics_log
+
+        try:
+            records = read_metrics_log(path)
+        except (OSError, ValueError) as exc:
+            self._on_failed(f"cannot read {path.name}: {exc}")
+            return
+        self.loss_plot.clear()
+        self.loss_plot.add_records(records)
+        self.run_label.setText(f"showing {path} ({len(records)} steps)")
+
+    def _forget_checkpoint(self) -> None:
+        self._resume_from = None
+        self.train_button.setText("Train")
+
+    def _ask_checkpoint(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load checkpoint", str(paths.data_dir()),
+                                              "Checkpoints (*.safetensors)")
+        if path:
+            self.load_checkpoint(Path(path))
+
+    def _ask_save(self) -> None:
+        start = self.run_info["out_dir"] if self.run_info else str(paths.data_dir())
+        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", start, "Checkpoints (*.safetensors)")
+        if path:
+            self.worker.save_checkpoint(Path(path).with_suffix(".safetensors"))
+
+    def _ask_metrics_log(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open metrics log", str(paths.data_dir()),
+                                              "Metrics logs (*.jsonl)")
+        if path:
+            self.open_metrics_log(Path(path))
+
+    # -- worker signals -----------------------------------------------------------------------
+    def _on_state(self, state: str) -> None:
+        state = RunState(state)
+        busy = state in (RunState.PREPARING, RunState.RUNNING, RunState.PAUSED)
+        self.train_button.setEnabled(not busy)
+        self.form.setEnabled(not busy)
+        self.load_button.setEnabled(not busy)
+        self.pause_button.setEnabled(state in (RunState.RUNNING, RunState.PAUSED))
+        self.pause_button.setText("Resume" if state is RunState.PAUSED else "Pause")
+        self.stop_button.setEnabled(state in (RunState.RUNNING, RunState.PAUSED))
+        self.save_button.setEnabled(self.run_info is not None and state is not RunState.PREPARING)
+        if state is RunState.PAUSED:
+            self.progress.set_status("paused")
+        elif state is RunState.FINISHED:
+            self._forget_checkpoint()
+
+    def _on_run_started(self, info: dict) -> None:
+        self.run_info = info
+        self._forget_checkpoint()
+        self.run_label.setText(
+            f"{info['kind']} on {info['dataset']['name']} ({info['dataset']['images']} images, "
+            f"{info['dataset']['size']}px) from step {info['step']}\nrun folder: {info['out_dir']}"
+        )
+
+    def _on_checkpoint(self, path: str, step: int) -> None:
+        self.studio.show_message(f"checkpoint at step {step}: {path}", 5000)
+
+    def _on_failed(self, message: str) -> None:
+        self.alert.setText(message)
+        self.alert.show()
+        self.studio.show_message(message, 0)

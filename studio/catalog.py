@@ -1,0 +1,133 @@
+"""Model kinds and datasets contributed by plugins, and how a run is built from them.
+
+Qt-free: the CLI, the studio's trainer monitor and torchrun scripts all build trainers here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from studio.contributions import DatasetSpec, ModelKind
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import torch
+
+    from studio.ml.data.base import ImageDataset
+    from studio.ml.training.base import Trainer
+    from studio.plugin_manager import PluginManager
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunSetup:
+    """What the user chose for a training run; stored in every checkpoint as ``meta["dataset"]``
+    plus ``meta["config"]``, so a run can be rebuilt from its checkpoint alone."""
+
+    kind: str
+    dataset: str
+    dataset_path: str | None = None
+    image_size: int = 32
+    channels: int | None = None  # None: the dataset's own
+    seed: int = 0
+    config: dict[str, Any] = field(default_factory=dict)  # overrides of the kind's params
+
+    def dataset_info(self, dataset: ImageDataset) -> dict:
+        return {
+            "name": self.dataset,
+            "path": self.dataset_path,
+            "seed": self.seed,
+            "size": dataset.size,
+            "channels": dataset.channels,
+            "images": len(dataset),
+        }
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Catalog:
+    """Name -> contribution maps; the first plugin to claim a name keeps it."""
+
+    def __init__(self, model_kinds: list[ModelKind], datasets: list[DatasetSpec]) -> None:
+        self.model_kinds = self._by_name(model_kinds, "model kind")
+        self.datasets = self._by_name(datasets, "dataset")
+
+    @classmethod
+    def from_plugins(cls, plugins: PluginManager) -> Catalog:
+        kinds = [c.item for c in plugins.call("register_model_kinds")]
+        datasets = [c.item for c in plugins.call("register_datasets")]
+        return cls(kinds, datasets)
+
+    @staticmethod
+    def _by_name(items: list, what: str) -> dict:
+        found: dict = {}
+        for item in items:
+            if item.name in found:
+                log.warning("%s %r is registered twice; keeping the first", what, item.name)
+                continue
+            found[item.name] = item
+        return found
+
+    def model_kind(self, name: str) -> ModelKind:
+        return self._lookup(self.model_kinds, name, "model kind")
+
+    def dataset(self, name: str) -> DatasetSpec:
+        return self._lookup(self.datasets, name, "dataset")
+
+    @staticmethod
+    def _lookup(table: dict, name: str, what: str):
+        try:
+            return table[name]
+        except KeyError:
+            known = ", ".join(sorted(table)) or "none"
+            raise KeyError(f"unknown {what} {name!r} (available: {known})") from None
+
+    # -- building runs ------------------------------------------------------------------------
+    def load_dataset(self, setup: RunSetup) -> ImageDataset:
+        spec = self.dataset(setup.dataset)
+        if spec.needs_path and not setup.dataset_path:
+            raise ValueError(f"dataset {spec.name!r} needs a folder")
+        path = Path(setup.dataset_path).expanduser() if setup.dataset_path else None
+        return spec.build(setup.image_size, setup.channels, path, setup.seed)
+
+    def build_trainer(
+        self, setup: RunSetup, device: torch.device, dataset: ImageDataset | None = None
+    ) -> tuple[Trainer, ImageDataset]:
+        kind = self.model_kind(setup.kind)
+        unknown = set(setup.config) - set(kind.params)
+        if unknown:
+            raise ValueError(f"{kind.name} has no parameter(s) {', '.join(sorted(unknown))}")
+        dataset = dataset if dataset is not None else self.load_dataset(setup)
+        config = kind.default_config() | setup.config
+        config |= {"image_size": dataset.size, "channels": dataset.channels}
+        return kind.build_trainer(config, dataset, device, setup.seed), dataset
+
+    def restore(self, checkpoint: Path, device: torch.device) -> tuple[Trainer, ImageDataset, RunSetup]:
+        """Rebuild the trainer of ``checkpoint`` with its weights, optimiser state and data."""
+        from studio.ml.checkpoints import load_checkpoint
+
+        ckpt = load_checkpoint(checkpoint)
+        setup = setup_from_meta(ckpt.meta)
+        trainer, dataset = self.build_trainer(setup, device)
+        trainer.load_state(ckpt.tensors, ckpt.meta.get("extra", {}))
+        return trainer, dataset, setup
+
+
+def setup_from_meta(meta: dict) -> RunSetup:
+    """The RunSetup recorded in a checkpoint's metadata."""
+    data = meta["dataset"]
+    config = dict(meta["config"])
+    image_size, channels = config.pop("image_size"), config.pop("channels")
+    return RunSetup(
+        kind=meta["kind"],
+        dataset=data["name"],
+        dataset_path=data.get("path"),
+        image_size=image_size,
+        channels=channels,
+        seed=data.get("seed", 0),
+        config=config,
+    )

@@ -1,0 +1,165 @@
+"""``latent-studio [gui] | train KIND | plugins``.
+
+The GUI is imported only by the ``gui`` command, so training and listing work on machines
+without a display or Qt's system libraries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from studio import __version__, paths
+from studio.catalog import Catalog, RunSetup
+from studio.contributions import ModelKind, Param
+from studio.plugin_manager import PluginManager
+
+
+def _param_type(param: Param):
+    if isinstance(param.default, bool):
+        return lambda text: text.lower() in ("1", "true", "yes", "on")
+    return type(param.default)
+
+
+def _add_train_parser(commands, catalog: Catalog) -> None:
+    train = commands.add_parser("train", help="train a model without a window")
+    kinds = train.add_subparsers(dest="kind", metavar="KIND", required=True)
+    for kind in catalog.model_kinds.values():
+        _add_kind_parser(kinds, kind, catalog)
+
+
+def _add_kind_parser(kinds, kind: ModelKind, catalog: Catalog) -> None:
+    p = kinds.add_parser(kind.name, help=kind.title, description=kind.description)
+    p.add_argument("--dataset", default="shapes", choices=sorted(catalog.datasets), help="built-in or plugin dataset")
+    p.add_argument("--data-path", help="the folder, for --dataset folder")
+    p.add_argument("--size", type=int, default=32, choices=(32, 64), help="image size in pixels")
+    p.add_argument("--channels", type=int, choices=(1, 3), help="1 grayscale, 3 RGB (default: the data's own)")
+    p.add_argument("--steps", type=int, default=1000, help="train until this many steps in total")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, help="run folder (default: a new one under the studio's data folder)")
+    p.add_argument("--resume", type=Path, metavar="CHECKPOINT", help="continue the run saved in CHECKPOINT")
+    p.add_argument("--sample-every", type=int, default=100, metavar="N")
+    p.add_argument("--checkpoint-every", type=int, default=500, metavar="N")
+    p.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best available)")
+    group = p.add_argument_group(f"{kind.title} parameters")
+    for key, param in kind.params.items():
+        group.add_argument(
+            f"--{key.replace('_', '-')}", dest=f"param_{key}", type=_param_type(param),
+            default=None, metavar=type(param.default).__name__.upper(),
+            help=f"{param.help} (default {param.default})",
+        )
+
+
+def build_parser(catalog: Catalog) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="latent-studio", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"latent-studio {__version__}")
+    commands = parser.add_subparsers(dest="command")
+    gui = commands.add_parser("gui", help="open the studio (the default)")
+    gui.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best available)")
+    gui.add_argument("--reset-layout", action="store_true", help="forget the saved window layout")
+    _add_train_parser(commands, catalog)
+    commands.add_parser("plugins", help="list plugins and what they contribute")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    plugins = PluginManager()
+    plugins.discover()
+    catalog = Catalog.from_plugins(plugins)
+    args = build_parser(catalog).parse_args(argv)
+    if args.command in (None, "gui"):
+        from studio.app import run_gui
+
+        return run_gui(getattr(args, "device", None), getattr(args, "reset_layout", False))
+    if args.command == "plugins":
+        return list_plugins(plugins)
+    return train(args, catalog)
+
+
+def list_plugins(plugins: PluginManager) -> int:
+    hooks = {
+        "panels": "register_panels",
+        "model kinds": "register_model_kinds",
+        "datasets": "register_datasets",
+        "menu actions": "register_menu_actions",
+        "drop handlers": "register_drop_handlers",
+    }
+    found: dict[str, dict[str, list[str]]] = {name: {} for name in plugins.plugin_names}
+    for label, hook in hooks.items():
+        for c in plugins.call(hook):
+            item = c.item
+            name = getattr(item, "id", None) or getattr(item, "name", None) or getattr(item, "text", "?")
+            found.setdefault(c.plugin, {}).setdefault(label, []).append(name)
+    for name in plugins.plugin_names:
+        module = plugins.plugin_module(name)
+        print(f"{name}  ({getattr(module, '__name__', type(module).__name__)})")
+        for label, items in found.get(name, {}).items():
+            print(f"    {label}: {', '.join(items)}")
+    for problem in plugins.problems:
+        print(f"{problem.plugin}  DISABLED ({problem.stage}): {problem.message}")
+    for name in plugins.skipped:
+        print(f"{name}  not loaded (allow/deny list)")
+    return 1 if plugins.problems else 0
+
+
+def train(args: argparse.Namespace, catalog: Catalog) -> int:
+    from tqdm import tqdm
+
+    from studio.ml.device import pick_device
+    from studio.ml.training.run import NonFiniteLoss
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        device = pick_device(args.device)
+        run = _prepare_run(args, catalog, device)
+    except (ValueError, KeyError, OSError) as exc:  # bad data, checkpoint, device or parameter
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    trainer = run.trainer
+    print(f"training {trainer.kind} on {run.dataset_info['name']} ({run.dataset_info['images']} images, "
+          f"{run.dataset_info['size']}px, {run.dataset_info['channels']} ch) on {device} -> {run.out_dir}")
+    run.initial_samples()
+    bar = tqdm(total=args.steps, initial=trainer.steps_done, unit="step", dynamic_ncols=True)
+    try:
+        while not run.done:
+            report = run.advance()
+            bar.update(1)
+            bar.set_postfix({k: f"{v:.3f}" for k, v in report.losses.items() if k.startswith("loss")}, refresh=False)
+    except NonFiniteLoss as exc:
+        bar.close()
+        run.close(save=False)
+        print(f"stopped: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        bar.close()
+        path = run.close(save=True)
+        print(f"interrupted; checkpoint saved to {path}", file=sys.stderr)
+        return 130
+    bar.close()
+    path = run.close(save=True)
+    print(f"done: {path}\nmetrics: {run.metrics_path}\nsamples: {run.samples_dir}")
+    return 0
+
+
+def _prepare_run(args: argparse.Namespace, catalog: Catalog, device):
+    from studio.ml.training.run import RunSettings, TrainingRun
+
+    if args.resume:
+        trainer, dataset, setup = catalog.restore(args.resume, device)
+        out_dir = args.out or args.resume.parent
+    else:
+        config = {k[len("param_"):]: v for k, v in vars(args).items() if k.startswith("param_") and v is not None}
+        setup = RunSetup(args.kind, args.dataset, args.data_path, args.size, args.channels, args.seed, config)
+        trainer, dataset = catalog.build_trainer(setup, device)
+        out_dir = args.out or paths.new_run_dir(args.kind, args.dataset)
+    for path, reason in dataset.skipped:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    settings = RunSettings(Path(out_dir), args.steps, args.sample_every, args.checkpoint_every)
+    return TrainingRun(trainer, settings, setup.dataset_info(dataset))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""What a plugin can contribute, as plain data.
+
+These records are returned by the hooks in :mod:`studio.hookspecs`. They are deliberately light:
+this module imports neither Qt nor torch, so a plugin's entry-point module can build them at
+discovery time and defer every heavy import to the callables inside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from studio.ml.data.base import ImageDataset
+    from studio.ml.training.base import Trainer
+    from studio.runtime.studio import Studio
+
+DockArea = Literal["left", "right", "top", "bottom"]
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    """A dock panel. ``factory(studio)`` builds its widget (called on the UI thread)."""
+
+    id: str
+    title: str
+    factory: Callable[["Studio"], Any]
+    area: DockArea = "right"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One hyper-parameter of a model kind; the trainer monitor builds its form from these."""
+
+    default: int | float | bool | str
+    help: str = ""
+    choices: Sequence[Any] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """A trainable model family.
+
+    ``build_trainer(config, dataset, device, seed)`` returns a :class:`studio.ml.training.base.Trainer`.
+    ``config`` holds every key of ``params`` (defaults filled in) plus ``image_size`` and ``channels``.
+    """
+
+    name: str
+    title: str
+    params: dict[str, Param]
+    build_trainer: Callable[[dict, "ImageDataset", Any, int], "Trainer"]
+    description: str = ""
+
+    def default_config(self) -> dict:
+        return {key: param.default for key, param in self.params.items()}
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """An image dataset.
+
+    ``build(size, channels, path, seed)`` returns an :class:`studio.ml.data.base.ImageDataset` with
+    images of ``size`` x ``size`` pixels; ``channels`` is 1, 3 or None (the data's own). ``path``
+    is the user's folder when ``needs_path`` is true, else None.
+    """
+
+    name: str
+    title: str
+    build: Callable[[int, int | None, Path | None, int], "ImageDataset"]
+    needs_path: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class MenuAction:
+    """An entry in the main window's menu ``menu`` (created if missing); ``callback(studio)``."""
+
+    menu: str
+    text: str
+    callback: Callable[["Studio"], None]
+    shortcut: str | None = None
+
+
+@dataclass(frozen=True)
+class DropHandler:
+    """Takes files dropped on the main window.
+
+    ``extensions`` (lower case, with the dot) selects the files, an empty tuple taking every file;
+    ``folders`` takes dropped folders. ``handle(studio, paths)`` gets the matching paths.
+    """
+
+    name: str
+    handle: Callable[["Studio", list[Path]], None]
+    extensions: tuple[str, ...] = field(default=())
+    folders: bool = False
+
+    def accepts(self, path: Path) -> bool:
+        if path.is_dir():
+            return self.folders
+        return not self.extensions or path.suffix.lower() in self.extensions

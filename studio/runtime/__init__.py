@@ -1,0 +1,1 @@
+"""Services shared by every panel: Qt objects with signals, but no widgets."""

@@ -1,0 +1,64 @@
+"""The ``Studio`` object: what every plugin hook and panel factory is handed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from studio.catalog import Catalog
+from studio.plugin_manager import PluginManager
+from studio.runtime.model_manager import ModelManager
+from studio.runtime.training_worker import TrainingWorker
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from PySide6.QtWidgets import QMainWindow, QWidget
+
+
+class Studio(QObject):
+    """The host's services, shared by all panels.
+
+    - ``models``: the :class:`ModelManager` (device, models by name, inference thread)
+    - ``training``: the one :class:`TrainingWorker`
+    - ``catalog``: model kinds and datasets contributed by plugins
+    - ``plugins``: the plugin manager (names, problems)
+    - ``settings``: a ``QSettings`` for panels to keep their own state (use your panel id as group)
+    """
+
+    message = Signal(str, int)  # text, milliseconds to show it (0: until the next one)
+
+    def __init__(
+        self,
+        plugins: PluginManager,
+        catalog: Catalog,
+        models: ModelManager,
+        training: TrainingWorker,
+        settings: QSettings,
+    ):
+        super().__init__()
+        self.plugins = plugins
+        self.catalog = catalog
+        self.models = models
+        self.training = training
+        self.settings = settings
+        self.window: QMainWindow | None = None
+        self.panels: dict[str, QWidget] = {}
+
+    @classmethod
+    def create(cls, settings: QSettings, device: str | None = None, plugins: PluginManager | None = None) -> Studio:
+        """Discover plugins (unless given) and start the shared services."""
+        if plugins is None:
+            plugins = PluginManager()
+            plugins.discover()
+        catalog = Catalog.from_plugins(plugins)
+        models = ModelManager(device)
+        return cls(plugins, catalog, models, TrainingWorker(catalog, models), settings)
+
+    def show_message(self, text: str, timeout_ms: int = 8000) -> None:
+        """Show ``text`` in the status bar (and the log). Safe to call from any thread."""
+        self.message.emit(text, timeout_ms)
+
+    def shutdown(self) -> None:
+        """Stop training (writing its checkpoint) and the inference thread."""
+        self.training.shutdown()
+        self.models.shutdown()

@@ -1,0 +1,1 @@
+"""Test helpers for latent-studio and its plugins (a pytest plugin: see fixtures.py)."""

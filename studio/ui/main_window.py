@@ -1,0 +1,181 @@
+"""The main window: one dock per plugin panel, menus, status bar, file drops."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox
+
+from studio.contributions import DropHandler, MenuAction, PanelSpec
+from studio.plugin_manager import Contribution, PluginProblem
+from studio.runtime.studio import Studio
+from studio.ui.about import about_text
+
+log = logging.getLogger(__name__)
+
+DOCK_AREAS = {
+    "left": Qt.DockWidgetArea.LeftDockWidgetArea,
+    "right": Qt.DockWidgetArea.RightDockWidgetArea,
+    "top": Qt.DockWidgetArea.TopDockWidgetArea,
+    "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
+}
+LAYOUT_VERSION = 1  # bump when dock object names change, so old saved layouts are ignored
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, studio: Studio):
+        super().__init__()
+        self.studio = studio
+        studio.window = self
+        self.setWindowTitle("latent-studio")
+        self.setObjectName("latent-studio-main")
+        self.setDockNestingEnabled(True)
+        self.setAcceptDrops(True)
+        self.resize(1400, 900)
+        self.docks: dict[str, QDockWidget] = {}
+
+        self._view_menu = self.menuBar().addMenu("&View")
+        self._plugins_menu = self.menuBar().addMenu("&Plugins")
+        self._menus: dict[str, QMenu] = {"View": self._view_menu, "Plugins": self._plugins_menu}
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("&About latent-studio", self.show_about)
+
+        self._device_label = QLabel(f"device: {studio.models.device}")
+        self.statusBar().addPermanentWidget(self._device_label)
+        studio.message.connect(self._show_message)
+
+        self._add_panels([c for c in studio.plugins.call("register_panels")])
+        self._add_menu_actions(studio.plugins.call("register_menu_actions"))
+        self._drop_handlers = studio.plugins.call("register_drop_handlers")
+        self._restore_layout()
+        self._refresh_plugins_menu()
+        for problem in studio.plugins.problems:
+            self._report(problem)
+
+    # -- panels -------------------------------------------------------------------------------
+    def _add_panels(self, contributions: list[Contribution]) -> None:
+        for contribution in contributions:
+            spec: PanelSpec = contribution.item
+            if spec.id in self.docks:
+                log.warning("panel id %r of plugin %r is taken; skipped", spec.id, contribution.plugin)
+                continue
+            try:
+                widget = spec.factory(self.studio)
+            except Exception as exc:
+                self._report(self.studio.plugins.disable(contribution.plugin, f"panel {spec.id}", exc))
+                continue
+            dock = QDockWidget(spec.title, self)
+            dock.setObjectName(f"dock:{spec.id}")  # saveState/restoreState key
+            dock.setWidget(widget)
+            if spec.description:
+                dock.setToolTip(spec.description)
+            self.addDockWidget(DOCK_AREAS.get(spec.area, Qt.DockWidgetArea.RightDockWidgetArea), dock)
+            self._view_menu.addAction(dock.toggleViewAction())
+            self.docks[spec.id] = dock
+            self.studio.panels[spec.id] = widget
+
+    def _add_menu_actions(self, contributions: list[Contribution]) -> None:
+        for contribution in contributions:
+            item: MenuAction = contribution.item
+            menu = self._menus.get(item.menu)
+            if menu is None:
+                menu = self._menus[item.menu] = QMenu(item.menu, self)
+                self.menuBar().insertMenu(self._view_menu.menuAction(), menu)
+            action = menu.addAction(item.text)
+            if item.shortcut:
+                action.setShortcut(QKeySequence(item.shortcut))
+            action.triggered.connect(
+                lambda _=False, c=contribution: self._guarded(c.plugin, c.item.text, c.item.callback)
+            )
+
+    def _guarded(self, plugin: str, what: str, callback, *args) -> None:
+        """Run a plugin callback; an exception becomes a message naming the plugin."""
+        try:
+            callback(self.studio, *args)
+        except Exception as exc:
+            log.exception("plugin %r failed in %s", plugin, what)
+            self.studio.show_message(f"plugin {plugin!r} failed in {what}: {type(exc).__name__}: {exc}", 0)
+
+    # -- plugins menu and messages --------------------------------------------------------------
+    def _refresh_plugins_menu(self) -> None:
+        menu = self._plugins_menu
+        for action in [a for a in menu.actions() if a.data() == "generated"]:
+            menu.removeAction(action)
+        problems = {p.plugin: p for p in self.studio.plugins.problems}
+        for name in self.studio.plugins.plugin_names:
+            self._add_plugin_entry(name, "loaded")
+        for name, problem in problems.items():
+            self._add_plugin_entry(name, f"disabled: {problem.message}", problem.details)
+        for name in self.studio.plugins.skipped:
+            self._add_plugin_entry(name, "not loaded (allow/deny list)")
+
+    def _add_plugin_entry(self, name: str, status: str, details: str = "") -> None:
+        action = QAction(f"{name} — {status}", self)
+        action.setData("generated")
+        if details:
+            action.triggered.connect(
+                lambda: QMessageBox.warning(self, f"Plugin {name}", details)
+            )
+        else:
+            action.setEnabled(False)
+        self._plugins_menu.addAction(action)
+
+    def _report(self, problem: PluginProblem) -> None:
+        self._show_message(str(problem), 0)
+        self._refresh_plugins_menu()
+
+    def _show_message(self, text: str, timeout_ms: int) -> None:
+        log.info("%s", text)
+        self.statusBar().showMessage(text, timeout_ms)
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About latent-studio", about_text(self.studio.models.device))
+
+    # -- layout persistence -------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        settings = self.studio.settings
+        geometry = settings.value("window/geometry")
+        state = settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state, LAYOUT_VERSION)
+
+    def save_layout(self) -> None:
+        settings = self.studio.settings
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.studio.plugins.call("studio_stopping", studio=self.studio)
+        super().closeEvent(event)
+
+    # -- file drops ---------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        event.acceptProposedAction()
+        self.route_files(paths)
+
+    def route_files(self, paths: list[Path]) -> None:
+        """Hand each file to every drop handler that accepts it; report files nobody takes."""
+        taken: set[Path] = set()
+        for contribution in self._drop_handlers:
+            handler: DropHandler = contribution.item
+            if contribution.plugin not in self.studio.plugins.plugin_names:
+                continue  # disabled since
+            mine = [p for p in paths if handler.accepts(p)]
+            if mine:
+                taken.update(mine)
+                self._guarded(contribution.plugin, f"drop handler {handler.name}", handler.handle, mine)
+        for path in paths:
+            if path not in taken:
+                self.studio.show_message(f"no panel takes {path.name}", 8000)
