@@ -89,7 +89,7 @@ class MenuAction:
 class DropHandler:
     """Takes files dropped on the main window.
 
-    ``extensions`` (lower case, with the dot) selects the files, an empty tuple taking every file;
+    ``extensions`` (lower case, with the dot, or ``"*"`` for any file) selects the files;
     ``folders`` takes dropped folders. ``handle(studio, paths)`` gets the matching paths.
     """
 
@@ -101,4 +101,4 @@ class DropHandler:
     def accepts(self, path: Path) -> bool:
         if path.is_dir():
             return self.folders
-        return not self.extensions or path.suffix.lower() in self.extensions
+        return "*" in self.extensions or path.suffix.lower() in self.extensions

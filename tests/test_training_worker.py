@@ -148,7 +148,8 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(studio, qtbot
     qtbot.waitUntil(lambda: worker.state is RunState.FAILED, timeout=5000)
     assert read_checkpoint_meta(tmp_path / "run" / "last.safetensors")["step"] == 5
     panel = studio.panels["trainer_monitor"]
-    assert panel.alert.isVisibleTo(panel) and "loss_D" in panel.alert.text()
+    qtbot.waitUntil(lambda: panel.alert.isVisibleTo(panel), timeout=5000)
+    assert "loss_D" in panel.alert.text()
 
 
 def test_resume_continues_from_the_checkpoint(studio, qtbot, tmp_path):

@@ -39,8 +39,8 @@ def make_studio(qtbot, studio_home):
         manager = PluginManager()
         if discover:
             manager.discover()
-        for index, plugin in enumerate(plugins):
-            manager.register(plugin, getattr(plugin, "__name__", None) or f"test-plugin-{index}")
+        for plugin in plugins:  # named after the module, or the class of a plugin object
+            manager.register(plugin, getattr(plugin, "__name__", None) or type(plugin).__name__)
         studio, window = build_studio(device, manager)
         qtbot.addWidget(window)
         made.append(studio)
@@ -48,4 +48,5 @@ def make_studio(qtbot, studio_home):
 
     yield factory
     for studio in made:
+        studio.window.close()  # as a user would: saves the layout, tells plugins
         studio.shutdown()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pyqtgraph as pg
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox
@@ -153,6 +154,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         self.studio.plugins.call("studio_stopping", studio=self.studio)
+        # pyqtgraph views must be closed before Qt deletes them, or a late paint event can segfault
+        for view in self.findChildren(pg.GraphicsView):
+            view.close()
         super().closeEvent(event)
 
     # -- file drops ---------------------------------------------------------------------------

@@ -9,6 +9,10 @@ import numpy as np
 import torch
 
 
+class DatasetError(ValueError):
+    """A dataset could not be built; the message names the folder or file."""
+
+
 @dataclass
 class ImageDataset:
     """Images held in memory as uint8 ``(N, C, H, W)``; batches come out as floats in [-1, 1].

@@ -1,0 +1,1 @@
+"""The Qt-free science core: models, trainers, datasets, checkpoints. Never imports Qt."""

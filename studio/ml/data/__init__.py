@@ -1,0 +1,1 @@
+"""Datasets: built-in synthetic and shipped sets, and the user's folders."""

@@ -1,0 +1,1 @@
+"""Trainers and the step loop shared by every driver."""
