@@ -113,7 +113,7 @@ class Catalog:
         ckpt = load_checkpoint(checkpoint)
         setup = setup_from_meta(ckpt.meta)
         trainer, dataset = self.build_trainer(setup, device)
-        trainer.load_state(ckpt.tensors, ckpt.meta.get("extra", {}))
+        trainer.load_state(ckpt.tensors, ckpt.meta.get("extra", {}), source=str(ckpt.path))
         return trainer, dataset, setup
 
 

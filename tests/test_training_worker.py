@@ -47,14 +47,14 @@ class TestPlugin:
 
     @hookimpl
     def register_model_kinds(self):
-        from studio_plugins.builtins import _dcgan_params
+        from studio.ml.training.dcgan_params import DCGAN_PARAMS
 
         def build(config, dataset, device, seed):
             from studio.ml.training.dcgan import DCGANTrainer
 
             return NaNAfter(DCGANTrainer(config, dataset, device, seed), at=7)
 
-        return [ModelKind("nan_dcgan", "DCGAN that diverges", _dcgan_params(), build)]
+        return [ModelKind("nan_dcgan", "DCGAN that diverges", DCGAN_PARAMS, build)]
 
 
 @pytest.fixture

@@ -9,18 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from studio import hookimpl
-from studio.contributions import DatasetSpec, ModelKind, Param
-
-
-def _dcgan_params() -> dict[str, Param]:
-    return {
-        "nz": Param(100, "latent size", minimum=2, maximum=1024),
-        "ngf": Param(64, "generator width (channels of its last hidden layer)", minimum=4, maximum=512),
-        "ndf": Param(64, "discriminator width (channels of its first layer)", minimum=4, maximum=512),
-        "batch_size": Param(64, "images per step", minimum=1, maximum=1024),
-        "lr": Param(2e-4, "Adam learning rate", minimum=1e-6, maximum=1e-1),
-        "beta1": Param(0.5, "Adam beta1", minimum=0.0, maximum=0.999),
-    }
+from studio.contributions import DatasetSpec, ModelKind
+from studio.ml.training.dcgan_params import DCGAN_PARAMS
 
 
 def _build_dcgan(config, dataset, device, seed):
@@ -53,7 +43,7 @@ def register_model_kinds() -> list[ModelKind]:
         ModelKind(
             name="dcgan",
             title="DCGAN",
-            params=_dcgan_params(),
+            params=DCGAN_PARAMS,
             build_trainer=_build_dcgan,
             description="Radford et al. 2015: transposed-conv generator, conv discriminator, "
             "32x32 or 64x64, grayscale or RGB.",

@@ -32,6 +32,8 @@ class ImageView(QLabel):
 
     def set_image(self, image: np.ndarray | None) -> None:
         self._pixmap = QPixmap.fromImage(to_qimage(image)) if image is not None else None
+        if self._pixmap is None:
+            self.clear()
         self._rescale()
 
     def resizeEvent(self, event) -> None:
@@ -40,8 +42,7 @@ class ImageView(QLabel):
 
     def _rescale(self) -> None:
         if self._pixmap is None:
-            super().setPixmap(QPixmap())
-            return
+            return  # keep the placeholder text
         w, h = self._pixmap.width(), self._pixmap.height()
         factor = min(self.width() / w, self.height() / h)
         factor = int(factor) if factor >= 1 else factor  # whole factors when enlarging

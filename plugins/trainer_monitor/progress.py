@@ -20,7 +20,7 @@ class RunProgress(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.bar = QProgressBar()
-        self.bar.setFormat("step %v / %m")
+        self.bar.setFormat("no run yet")
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
         self.rates = QLabel("not training")
@@ -30,6 +30,7 @@ class RunProgress(QWidget):
         layout.addWidget(self.rates)
 
     def set_progress(self, progress: Progress) -> None:
+        self.bar.setFormat("step %v / %m")
         self.bar.setRange(0, max(progress.total_steps, 1))
         self.bar.setValue(min(progress.step, progress.total_steps))
         self.rates.setText(

@@ -9,6 +9,7 @@ from superqt import QLabeledSlider
 
 from studio_plugins.trainer_monitor.image_view import ImageView
 
+PLACEHOLDER = "samples of fixed z appear here during training"
 MAX_GRIDS = 500  # ~40 MB of 64px RGB grids; older ones are thinned out, not dropped at the end
 
 
@@ -17,7 +18,7 @@ class SampleGridView(QWidget):
         super().__init__(parent)
         self._grids: list[tuple[int, np.ndarray]] = []
         self.image = ImageView()
-        self.image.setText("samples of fixed z appear here during training")
+        self.image.setText(PLACEHOLDER)
         self.caption = QLabel("")
         self.slider = QLabeledSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
@@ -39,6 +40,7 @@ class SampleGridView(QWidget):
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
         self.image.set_image(None)
+        self.image.setText(PLACEHOLDER)
         self.caption.setText("")
 
     def add_grid(self, step: int, grid: np.ndarray) -> None:

@@ -1,7 +1,9 @@
 """Checkpoints: one safetensors file with JSON metadata in its header. Never pickle.
 
-Keeping the metadata inside the safetensors header makes a checkpoint one file, so one
-``os.replace`` writes it atomically: a crash mid-write leaves the previous checkpoint intact.
+Keeping the metadata inside the safetensors header makes a checkpoint a single file, so a single
+``os.replace`` publishes it atomically: a crash mid-write leaves the previous checkpoint intact.
+Opening a checkpoint never runs code: pickles (what ``torch.save`` writes) are recognised by
+their first bytes and refused before any parser sees them.
 """
 
 from __future__ import annotations
@@ -12,14 +14,19 @@ import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
-from safetensors import SafetensorError, safe_open
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-META_KEY = "latent_studio"
-PICKLE_MAGICS = (b"PK\x03\x04", b"\x80")  # torch.save zip archive, raw pickle protocol 2+
+META_KEY = "latent_studio"  # the safetensors metadata entry holding our JSON
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save since 1.6 writes a zip archive of pickles
+PICKLE_PROTOCOLS = range(2, 6)  # a raw pickle starts with 0x80 then its protocol number
+MAX_HEADER_BYTES = 100 * 2**20  # safetensors' own limit
+MAX_LISTED_PROBLEMS = 4
 
 
 class CheckpointError(ValueError):
@@ -33,121 +40,219 @@ class Checkpoint:
     meta: dict
 
 
+# -- writing -------------------------------------------------------------------------------------
 def save_checkpoint(path: Path | str, tensors: dict[str, torch.Tensor], meta: dict) -> Path:
+    """Write ``tensors`` and the JSON ``meta`` to ``path`` atomically; returns ``path``.
+
+    The file is written to a temporary name in the same folder, flushed to disk and renamed over
+    ``path``; on any failure the temporary file is removed and an older ``path`` is untouched.
+    """
     path = Path(path)
+    metadata = {META_KEY: json.dumps(meta, default=_json_default)}  # fail before touching the disk
+    flat = _cpu_contiguous(tensors)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # contiguous CPU copies: safetensors refuses views and tensors that share storage
-    flat = {key: t.detach().to("cpu").contiguous().clone() for key, t in tensors.items()}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    tmp = Path(tmp_name)
     try:
-        save_file(flat, tmp, metadata={META_KEY: json.dumps(meta)})
+        save_file(flat, tmp, metadata=metadata)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+    _fsync_folder(path.parent)
     return path
 
 
-def _check_file(path: Path) -> None:
-    """Refuse missing files and pickles before any parser sees them; check the header's length."""
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(8)
-    if any(head.startswith(magic) for magic in PICKLE_MAGICS):
-        raise CheckpointError(
-            f"{path} is a pickle (torch.save) file; latent-studio only loads safetensors checkpoints, "
-            "which cannot run code when opened"
-        )
-    header_len = struct.unpack("<Q", head)[0] if len(head) == 8 else size
-    if 8 + header_len > size:
-        raise CheckpointError(f"{path} is truncated or not a safetensors file ({size} bytes)")
-    with open(path, "rb") as f:
-        f.seek(8)
-        try:
-            header = json.loads(f.read(header_len))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise CheckpointError(f"{path} is not a safetensors file: {exc}") from exc
-    data_end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
-    if 8 + header_len + data_end > size:
-        raise CheckpointError(
-            f"{path} is truncated: {size} bytes, its header describes {8 + header_len + data_end}"
-        )
+def _cpu_contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Contiguous CPU tensors, none sharing storage: safetensors refuses views and shared memory."""
+    flat: dict[str, torch.Tensor] = {}
+    storages: set[int] = set()
+    for key, tensor in tensors.items():
+        if not isinstance(key, str) or not isinstance(tensor, torch.Tensor):
+            raise TypeError(f"checkpoint entries must be str -> Tensor, got {key!r}: {type(tensor).__name__}")
+        tensor = tensor.detach().to("cpu").contiguous()
+        if tensor.untyped_storage().data_ptr() in storages:
+            tensor = tensor.clone()
+        storages.add(tensor.untyped_storage().data_ptr())
+        flat[key] = tensor
+    return flat
 
 
+def _json_default(value: Any) -> Any:
+    """JSON for the few non-JSON types that turn up in metadata (paths, numpy scalars)."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    raise TypeError(f"checkpoint metadata cannot hold {type(value).__name__}: {value!r}")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); harmless where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# -- reading -------------------------------------------------------------------------------------
 def read_checkpoint_meta(path: Path | str) -> dict:
-    """The JSON metadata only (reads the header, not the weights)."""
+    """The JSON metadata only: reads the header, not the weights."""
     path = Path(path)
-    _check_file(path)
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            raw = (f.metadata() or {}).get(META_KEY)
-    except (SafetensorError, OSError) as exc:
-        raise CheckpointError(f"{path} is corrupt: {exc}") from exc
-    if raw is None:
-        raise CheckpointError(f"{path} is a safetensors file but not a latent-studio checkpoint (no metadata)")
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path} has corrupt metadata: {exc}") from exc
+    return _meta_from_header(path, _read_header(path))
 
 
 def load_checkpoint(path: Path | str, device: str | torch.device = "cpu") -> Checkpoint:
+    """Tensors and metadata of a latent-studio checkpoint; CheckpointError if it is not one."""
     path = Path(path)
-    meta = read_checkpoint_meta(path)
+    meta = _meta_from_header(path, _read_header(path))
     try:
-        tensors = load_file(str(path), device=str(device))
-    except (SafetensorError, OSError, RuntimeError) as exc:
-        raise CheckpointError(f"{path} is truncated or corrupt: {exc}") from exc
+        tensors = load_file(path, device="cpu")
+    except (SafetensorError, OSError, RuntimeError, ValueError) as exc:
+        raise CheckpointError(f"{path} is corrupt: {exc}") from exc
+    device = torch.device(device)
+    if device.type != "cpu":
+        tensors = {key: tensor.to(device) for key, tensor in tensors.items()}
     return Checkpoint(path, tensors, meta)
 
 
-def _with_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+def _read_header(path: Path) -> dict:
+    """The safetensors header, after refusing missing files and pickles and checking that the
+    file is as long as its header says (a cut-off copy is caught here, before any parser)."""
+    if not path.exists():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} is not a file")
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(9)
+        header_len = struct.unpack("<Q", head[:8])[0] if len(head) >= 8 else None
+        looks_like_safetensors = head[8:9] == b"{" and header_len is not None and header_len <= MAX_HEADER_BYTES
+        if not looks_like_safetensors and _is_pickle(head):
+            raise CheckpointError(
+                f"{path} is a pickle (torch.save) file; latent-studio only loads safetensors "
+                "checkpoints, which cannot run code"
+            )
+        if header_len is None or not looks_like_safetensors:
+            raise CheckpointError(f"{path} is not a safetensors file (or is truncated: {size} bytes)")
+        if 8 + header_len > size:
+            raise CheckpointError(f"{path} is truncated: {size} bytes, shorter than its own header")
+        f.seek(8)
+        raw = f.read(header_len)
+    try:
+        header = json.loads(raw)
+        data_end = max(
+            (_data_end(entry) for key, entry in header.items() if key != "__metadata__"), default=0
+        )
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # JSON, or the wrong layout
+        raise CheckpointError(f"{path} has a corrupt safetensors header: {exc}") from exc
+    if 8 + header_len + data_end > size:
+        raise CheckpointError(
+            f"{path} is truncated: {size} bytes, but its header describes {8 + header_len + data_end}"
+        )
+    return header
+
+
+def _is_pickle(head: bytes) -> bool:
+    return head.startswith(ZIP_MAGIC) or (len(head) >= 2 and head[0] == 0x80 and head[1] in PICKLE_PROTOCOLS)
+
+
+def _data_end(entry: dict) -> int:
+    start, end = entry["data_offsets"]
+    if not 0 <= int(start) <= int(end):
+        raise ValueError(f"bad data offsets {entry['data_offsets']}")
+    return int(end)
+
+
+def _meta_from_header(path: Path, header: dict) -> dict:
+    raw = (header.get("__metadata__") or {}).get(META_KEY)
+    if raw is None:
+        raise CheckpointError(f"{path} is a safetensors file but not a latent-studio checkpoint (no metadata)")
+    try:
+        meta = json.loads(raw)
+    except (ValueError, TypeError) as exc:
+        raise CheckpointError(f"{path} has corrupt latent-studio metadata: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path} has corrupt latent-studio metadata (not a JSON object)")
+    return meta
+
+
+# -- modules and optimisers ----------------------------------------------------------------------
+def with_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The entries under ``prefix``, with the prefix removed."""
     return {key[len(prefix) :]: t for key, t in tensors.items() if key.startswith(prefix)}
 
 
 def load_module_state(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str, source: Path | str) -> None:
-    """Load ``prefix``-ed entries into ``module``, or explain exactly which entries do not fit."""
-    state = _with_prefix(tensors, prefix)
+    """Load the ``prefix``-ed entries into ``module`` strictly, or explain which entries do not fit.
+
+    Checked here rather than left to ``load_state_dict`` so the message names the file and reads
+    "G.main.0.weight: checkpoint has (100, 512, 4, 4), model expects (64, 256, 4, 4)".
+    """
+    state = with_prefix(tensors, prefix)
     expected = module.state_dict()
     problems = [f"{prefix}{k}: missing from the checkpoint" for k in expected if k not in state]
-    problems += [f"{prefix}{k}: not in this model" for k in state if k not in expected]
+    problems += [f"{prefix}{k}: in the checkpoint but not in this model" for k in state if k not in expected]
     problems += [
         f"{prefix}{k}: checkpoint has {tuple(state[k].shape)}, model expects {tuple(v.shape)}"
         for k, v in expected.items()
         if k in state and state[k].shape != v.shape
     ]
     if problems:
-        listed = "; ".join(problems[:4]) + (f"; and {len(problems) - 4} more" if len(problems) > 4 else "")
+        listed = "; ".join(problems[:MAX_LISTED_PROBLEMS])
+        if len(problems) > MAX_LISTED_PROBLEMS:
+            listed += f"; and {len(problems) - MAX_LISTED_PROBLEMS} more"
         raise CheckpointError(
-            f"{source} does not fit this model (was it trained with another configuration?): {listed}"
+            f"{source} does not fit this model; was it trained with another configuration? {listed}"
         )
     module.load_state_dict(state)
 
 
 def optimizer_to_tensors(optimizer: torch.optim.Optimizer, prefix: str) -> tuple[dict[str, torch.Tensor], dict]:
-    """Split an optimizer's state_dict into tensors (for safetensors) and JSON (the rest)."""
+    """Split ``optimizer.state_dict()`` into tensors (moments, step counts) keyed
+    ``{prefix}{param_index}.{name}`` and a JSON-serialisable rest (param groups, scalars).
+
+    The tensors are the optimizer's live state, not copies: save them before the next step.
+    """
     state_dict = optimizer.state_dict()
-    tensors, scalars = {}, {}
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, Any] = {}
     for param_id, param_state in state_dict["state"].items():
         for name, value in param_state.items():
-            if torch.is_tensor(value):
+            if isinstance(value, torch.Tensor):
                 tensors[f"{prefix}{param_id}.{name}"] = value
             else:
                 scalars[f"{param_id}.{name}"] = value
     return tensors, {"param_groups": state_dict["param_groups"], "scalars": scalars}
 
 
-def optimizer_from_tensors(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], prefix: str, extra: dict) -> None:
-    state: dict[int, dict] = {}
-    for key, value in _with_prefix(tensors, prefix).items():
-        param_id, name = key.split(".", 1)
-        state.setdefault(int(param_id), {})[name] = value
-    for key, value in extra.get("scalars", {}).items():
-        param_id, name = key.split(".", 1)
-        state.setdefault(int(param_id), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": extra["param_groups"]})
+def optimizer_from_tensors(
+    optimizer: torch.optim.Optimizer,
+    tensors: dict[str, torch.Tensor],
+    prefix: str,
+    extra: dict,
+    source: Path | str = "checkpoint",
+) -> None:
+    """Inverse of :func:`optimizer_to_tensors`: restores moments and hyper-parameters exactly.
+
+    The tensors are cloned: ``load_state_dict`` would otherwise keep the very tensors passed in.
+    """
+    state: dict[int, dict[str, Any]] = {}
+    moments = {key: value.clone() for key, value in with_prefix(tensors, prefix).items()}
+    entries = list(moments.items()) + list(extra.get("scalars", {}).items())
+    try:
+        for key, value in entries:
+            param_id, name = key.split(".", 1)
+            state.setdefault(int(param_id), {})[name] = value
+        optimizer.load_state_dict({"state": state, "param_groups": extra["param_groups"]})
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"{source}: optimiser state {prefix!r} does not fit this model: {exc}") from exc

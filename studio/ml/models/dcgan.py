@@ -1,6 +1,7 @@
 """DCGAN (Radford et al. 2015) as in pytorch/examples, for 32x32 and 64x64 images.
 
-The stacks are built from log2(image_size): 64x64 has one up/down layer more than 32x32.
+pytorch/examples only has the 64x64 stack; both sizes are built here from log2(image_size), so the
+64x64 networks have one up/down-sampling layer more than the 32x32 ones and otherwise match.
 """
 
 from __future__ import annotations
@@ -11,20 +12,37 @@ import torch
 from torch import nn
 
 SIZES = (32, 64)
+INIT_STD = 0.02  # the paper's N(0, 0.02) initialisation
 
 
-def _layers(image_size: int) -> int:
-    """Number of stride-2 layers between the 4x4 core and the image."""
+def stride2_layers(image_size: int) -> int:
+    """Number of stride-2 (up/down-sampling) layers between the 4x4 core and the image.
+
+    4 -> 8 -> 16 -> 32 is three layers, one more to reach 64.
+    """
     if image_size not in SIZES:
         raise ValueError(f"DCGAN supports image sizes {SIZES}, not {image_size}")
     return int(math.log2(image_size)) - 2
 
 
+def _check_positive(**values: int) -> None:
+    for name, value in values.items():
+        if int(value) < 1:
+            raise ValueError(f"DCGAN {name} must be a positive integer, not {value}")
+
+
 class Generator(nn.Module):
+    """z of shape (N, nz) (or (N, nz, 1, 1)) -> images (N, channels, image_size, image_size) in [-1, 1].
+
+    A 4x4 transposed conv lifts z to a 4x4 map of ``ngf * 2**(layers-1)`` channels; each stride-2
+    layer doubles the resolution and halves the width; the last one outputs ``channels`` with tanh.
+    """
+
     def __init__(self, nz: int = 100, ngf: int = 64, channels: int = 3, image_size: int = 64):
         super().__init__()
-        self.nz = nz
-        n = _layers(image_size)
+        _check_positive(nz=nz, ngf=ngf, channels=channels)
+        self.nz, self.channels, self.image_size = nz, channels, image_size
+        n = stride2_layers(image_size)
         width = ngf * 2 ** (n - 1)
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(nz, width, 4, 1, 0, bias=False),
@@ -43,15 +61,21 @@ class Generator(nn.Module):
         self.apply(init_weights)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.main(z.view(z.shape[0], self.nz, 1, 1))
+        return self.main(z.reshape(z.shape[0], self.nz, 1, 1))
 
 
 class Discriminator(nn.Module):
-    """Returns raw logits of shape (N,): the trainer uses BCEWithLogits (safer than Sigmoid+BCE)."""
+    """Images (N, channels, image_size, image_size) -> raw logits of shape (N,).
+
+    No sigmoid: the trainer uses BCEWithLogits, which is numerically safer than Sigmoid + BCELoss.
+    Batch norm on every conv but the first, LeakyReLU(0.2), as in the paper.
+    """
 
     def __init__(self, ndf: int = 64, channels: int = 3, image_size: int = 64):
         super().__init__()
-        n = _layers(image_size)
+        _check_positive(ndf=ndf, channels=channels)
+        self.channels, self.image_size = channels, image_size
+        n = stride2_layers(image_size)
         layers: list[nn.Module] = [nn.Conv2d(channels, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, True)]
         width = ndf
         for _ in range(n - 1):
@@ -61,18 +85,23 @@ class Discriminator(nn.Module):
                 nn.LeakyReLU(0.2, True),
             ]
             width *= 2
-        layers += [nn.Conv2d(width, 1, 4, 1, 0, bias=False)]
+        layers += [nn.Conv2d(width, 1, 4, 1, 0, bias=False)]  # 4x4 -> 1x1
         self.main = nn.Sequential(*layers)
         self.apply(init_weights)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.main(images).view(-1)
+        return self.main(images).reshape(-1)
 
 
-def init_weights(module: nn.Module) -> None:
-    """N(0, 0.02) for convolutions, N(1, 0.02) and zero bias for batch norm (the paper's init)."""
+def init_weights(module: nn.Module, generator: torch.Generator | None = None) -> None:
+    """N(0, 0.02) for convolutions, N(1, 0.02) weight and zero bias for batch norm.
+
+    ``generator`` makes the draw independent of torch's global RNG (the trainer passes its own).
+    """
     if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
+        nn.init.normal_(module.weight, 0.0, INIT_STD, generator=generator)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
     elif isinstance(module, nn.BatchNorm2d):
-        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.normal_(module.weight, 1.0, INIT_STD, generator=generator)
         nn.init.zeros_(module.bias)

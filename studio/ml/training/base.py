@@ -3,6 +3,7 @@ TrainingWorker, torchrun)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import torch
@@ -38,5 +39,6 @@ class Trainer(Protocol):
     def extra_state(self) -> dict:
         """The JSON-serialisable rest of the state (optimiser hyper-parameters, step counters)."""
 
-    def load_state(self, tensors: dict[str, torch.Tensor], extra: dict) -> None:
-        """Restore from ``state_tensors``/``extra_state``; raise CheckpointError on a mismatch."""
+    def load_state(self, tensors: dict[str, torch.Tensor], extra: dict, source: Path | str = "checkpoint") -> None:
+        """Restore from ``state_tensors``/``extra_state``; raise CheckpointError on a mismatch,
+        naming ``source`` (the checkpoint's path) in its message."""

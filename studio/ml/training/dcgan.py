@@ -1,99 +1,156 @@
-"""DCGAN training: non-saturating GAN loss, Adam(2e-4, (0.5, 0.999)), as in pytorch/examples."""
+"""DCGAN training as in pytorch/examples: non-saturating GAN loss, Adam(2e-4, (0.5, 0.999)).
+
+Everything random (weight init, batches, z, the fixed sample z) comes from one ``torch.Generator``
+seeded from ``seed``, on the CPU: two trainers with the same seed produce the same losses, on any
+device, whatever else uses torch's global RNG meanwhile.
+"""
 
 from __future__ import annotations
 
 import copy
+from functools import partial
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from studio.ml.checkpoints import load_module_state, optimizer_from_tensors, optimizer_to_tensors
+from studio.ml.checkpoints import CheckpointError, load_module_state, optimizer_from_tensors, optimizer_to_tensors
 from studio.ml.data.base import ImageDataset, to_uint8
-from studio.ml.models.dcgan import Discriminator, Generator
+from studio.ml.models.dcgan import Discriminator, Generator, init_weights
+from studio.ml.training.dcgan_params import DCGAN_PARAMS
 
-GRID_SAMPLES = 64  # an 8x8 grid of fixed z
+GRID_SAMPLES = 64  # fixed z vectors: an 8x8 sample grid
+ADAM_BETA2 = 0.999
+
+DEFAULTS = {name: param.default for name, param in DCGAN_PARAMS.items()}
+SETUP_KEYS = ("image_size", "channels")  # from the run setup (the dataset), not from params
 
 
 class DCGANTrainer:
+    """The Trainer protocol (:mod:`studio.ml.training.base`) for DCGAN."""
+
     kind = "dcgan"
 
-    def __init__(self, config: dict, dataset: ImageDataset, device: torch.device | str, seed: int = 0):
-        if (dataset.size, dataset.channels) != (config["image_size"], config["channels"]):
+    def __init__(self, config: dict, dataset: ImageDataset, device: torch.device | str = "cpu", seed: int = 0):
+        self.config = _complete_config(config)
+        if (dataset.size, dataset.channels) != (self.config["image_size"], self.config["channels"]):
             raise ValueError(
-                f"dataset {dataset.name!r} has {dataset.channels}-channel {dataset.size}px images, "
-                f"the model expects {config['channels']}-channel {config['image_size']}px"
+                f"dataset {dataset.name!r} has {dataset.channels}-channel {dataset.size}x{dataset.size} images, "
+                f"but the model is configured for {self.config['channels']}-channel "
+                f"{self.config['image_size']}x{self.config['image_size']}"
             )
-        self.config = dict(config)
+        cfg = self.config
         self.dataset = dataset
         self.device = torch.device(device)
-        self.batch_size = int(config["batch_size"])
+        self.seed = int(seed)
+        self.batch_size = cfg["batch_size"]
+        self.nz = cfg["nz"]
         self.steps_done = 0
-        self.nz = int(config["nz"])
-        torch.manual_seed(seed)  # weight init
-        self.G = Generator(self.nz, config["ngf"], config["channels"], config["image_size"]).to(self.device)
-        self.D = Discriminator(config["ndf"], config["channels"], config["image_size"]).to(self.device)
-        betas = (config["beta1"], 0.999)
-        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=config["lr"], betas=betas)
-        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=config["lr"], betas=betas)
-        self.loss = nn.BCEWithLogitsLoss()
-        self.rng = torch.Generator().manual_seed(seed)  # batches and z, on the CPU for portability
+        self.rng = torch.Generator().manual_seed(self.seed)  # CPU: the same draws on every device
+        self.G = self._build(Generator(self.nz, cfg["ngf"], cfg["channels"], cfg["image_size"]))
+        self.D = self._build(Discriminator(cfg["ndf"], cfg["channels"], cfg["image_size"]))
+        betas = (cfg["beta1"], ADAM_BETA2)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg["lr"], betas=betas)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg["lr"], betas=betas)
+        self.criterion = nn.BCEWithLogitsLoss()  # on raw logits: safer than Sigmoid + BCELoss
         self.fixed_z = torch.randn(GRID_SAMPLES, self.nz, generator=self.rng)
-        self._ones = torch.ones(self.batch_size, device=self.device)
-        self._zeros = torch.zeros(self.batch_size, device=self.device)
+        self._real_target = torch.full((self.batch_size,), cfg["real_label"], device=self.device)
+        self._real_label = torch.ones(self.batch_size, device=self.device)
+        self._fake_label = torch.zeros(self.batch_size, device=self.device)
 
+    def _build(self, module: nn.Module) -> nn.Module:
+        module.apply(partial(init_weights, generator=self.rng))  # re-init from our RNG, not the global one
+        return module.to(self.device)
+
+    # -- training ------------------------------------------------------------------------------
     def step(self) -> dict[str, float]:
         real = self.dataset.batch(self.batch_size, self.rng).to(self.device, non_blocking=True)
         z = torch.randn(self.batch_size, self.nz, generator=self.rng).to(self.device, non_blocking=True)
         fake = self.G(z)
 
+        # D: real -> real_label (1, or 0.9 for one-sided label smoothing), fake -> 0 (fake detached)
         self.opt_D.zero_grad(set_to_none=True)
-        d_real, d_fake = self.D(real), self.D(fake.detach())
-        loss_D = self.loss(d_real, self._ones) + self.loss(d_fake, self._zeros)
+        logits_real, logits_fake = self.D(real), self.D(fake.detach())
+        loss_D = self.criterion(logits_real, self._real_target) + self.criterion(logits_fake, self._fake_label)
         loss_D.backward()
         self.opt_D.step()
 
+        # G, non-saturating: maximise log D(G(z)) by labelling its fakes real, against the updated D
         self.opt_G.zero_grad(set_to_none=True)
-        loss_G = self.loss(self.D(fake), self._ones)
+        loss_G = self.criterion(self.D(fake), self._real_label)
         loss_G.backward()
         self.opt_G.step()
 
         self.steps_done += 1
-        values = torch.stack([loss_D, loss_G, torch.sigmoid(d_real).mean(), torch.sigmoid(d_fake).mean()])
-        loss_d, loss_g, d_x, d_g_z = values.detach().cpu().tolist()  # one device sync per step
+        with torch.no_grad():
+            stats = torch.stack([loss_D, loss_G, logits_real.sigmoid().mean(), logits_fake.sigmoid().mean()])
+        loss_d, loss_g, d_x, d_g_z = stats.cpu().tolist()  # one device sync per step
         return {"loss_D": loss_d, "loss_G": loss_g, "D_x": d_x, "D_G_z": d_g_z}
 
+    # -- looking at it -------------------------------------------------------------------------
     @torch.no_grad()
     def sample_grid(self) -> torch.Tensor:
+        """The fixed-z samples, uint8 (64, C, H, W) on the CPU; G in eval mode (running BN stats)."""
+        was_training = self.G.training
         self.G.eval()
         try:
             return to_uint8(self.G(self.fixed_z.to(self.device))).cpu()
         finally:
-            self.G.train()
+            self.G.train(was_training)
 
     def inference_model(self) -> nn.Module:
+        """A deep copy of G in eval mode, sharing no storage with the weights being trained."""
         return copy.deepcopy(self.G).eval().requires_grad_(False)
+
+    # -- state ---------------------------------------------------------------------------------
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"optim_G": self.opt_G, "optim_D": self.opt_D}
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
         tensors = {f"G.{k}": v for k, v in self.G.state_dict().items()}
         tensors |= {f"D.{k}": v for k, v in self.D.state_dict().items()}
-        for name, opt in (("optim_G.", self.opt_G), ("optim_D.", self.opt_D)):
-            tensors |= optimizer_to_tensors(opt, name)[0]
+        for name, optimizer in self._optimizers().items():
+            tensors |= optimizer_to_tensors(optimizer, f"{name}.")[0]
         tensors["fixed_z"] = self.fixed_z
         tensors["rng"] = self.rng.get_state()
         return tensors
 
     def extra_state(self) -> dict:
-        return {
-            "steps_done": self.steps_done,
-            "optim_G": optimizer_to_tensors(self.opt_G, "optim_G.")[1],
-            "optim_D": optimizer_to_tensors(self.opt_D, "optim_D.")[1],
-        }
+        extra: dict = {"steps_done": self.steps_done}
+        for name, optimizer in self._optimizers().items():
+            extra[name] = optimizer_to_tensors(optimizer, f"{name}.")[1]
+        return extra
 
-    def load_state(self, tensors: dict[str, torch.Tensor], extra: dict, source: str = "checkpoint") -> None:
+    def load_state(self, tensors: dict[str, torch.Tensor], extra: dict, source: Path | str = "checkpoint") -> None:
+        """Restore everything ``state_tensors``/``extra_state`` saved; CheckpointError (naming
+        ``source``) when the checkpoint was made with another architecture or is incomplete."""
         load_module_state(self.G, tensors, "G.", source)
         load_module_state(self.D, tensors, "D.", source)
-        optimizer_from_tensors(self.opt_G, tensors, "optim_G.", extra["optim_G"])
-        optimizer_from_tensors(self.opt_D, tensors, "optim_D.", extra["optim_D"])
-        self.fixed_z = tensors["fixed_z"].cpu()
-        self.rng.set_state(tensors["rng"].cpu())
+        missing = [key for key in ("fixed_z", "rng") if key not in tensors]
+        missing += [key for key in ("steps_done", *self._optimizers()) if key not in extra]
+        if missing:
+            raise CheckpointError(f"{source} is incomplete: no {', '.join(missing)}")
+        if tuple(tensors["fixed_z"].shape) != (GRID_SAMPLES, self.nz):
+            raise CheckpointError(f"{source}: fixed_z has shape {tuple(tensors['fixed_z'].shape)}, "
+                                  f"expected {(GRID_SAMPLES, self.nz)}")
+        for name, optimizer in self._optimizers().items():
+            optimizer_from_tensors(optimizer, tensors, f"{name}.", extra[name], source)
+        try:
+            self.rng.set_state(tensors["rng"].cpu())
+        except RuntimeError as exc:
+            raise CheckpointError(f"{source}: corrupt RNG state: {exc}") from exc
+        self.fixed_z = tensors["fixed_z"].cpu().clone()
         self.steps_done = int(extra["steps_done"])
+
+
+def _complete_config(config: dict) -> dict:
+    """Defaults filled in, types normalised, unknown keys refused (a typo must not pass silently)."""
+    missing = [key for key in SETUP_KEYS if key not in config]
+    if missing:
+        raise ValueError(f"DCGAN config needs {', '.join(missing)} (from the dataset)")
+    unknown = set(config) - set(DEFAULTS) - set(SETUP_KEYS)
+    if unknown:
+        raise ValueError(f"DCGAN has no parameter(s) {', '.join(sorted(unknown))}")
+    full = DEFAULTS | dict(config)
+    ints = ("image_size", "channels", "nz", "ngf", "ndf", "batch_size")
+    return {key: int(value) if key in ints else float(value) for key, value in full.items()}

@@ -1,13 +1,15 @@
 """The step loop shared by every driver: the CLI, the studio's TrainingWorker, scripts.
 
-A driver calls ``advance()`` until ``done``; the run logs every step's losses (JSON lines), makes
-the fixed-z sample grid and writes atomic checkpoints on schedule.
+A driver calls ``advance()`` until ``done`` (the studio does so in bursts from its worker thread),
+then ``close()``. The run appends every step's losses to ``metrics.jsonl``, saves the fixed-z
+sample grid as PNG and writes ``last.safetensors`` atomically, each on its own schedule.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import platform
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -15,68 +17,96 @@ from pathlib import Path
 
 import torch
 
-from studio.ml.checkpoints import save_checkpoint
+from studio.ml.checkpoints import CheckpointError, read_checkpoint_meta, save_checkpoint
 from studio.ml.grid import make_grid, save_png
 from studio.ml.training.base import Trainer
 
 FORMAT = "latent-studio/1"
+CHECKPOINT_NAME = "last.safetensors"
+METRICS_NAME = "metrics.jsonl"
+SAMPLES_DIR = "samples"
 
 
 @dataclass
 class RunSettings:
     out_dir: Path
     total_steps: int
-    sample_every: int = 100  # fixed-z grid every N steps (and at the start)
-    checkpoint_every: int = 500  # atomic checkpoint every N steps (and at the end)
+    sample_every: int = 100  # fixed-z grid every N steps (and at step 0, and at the end)
+    checkpoint_every: int = 500  # atomic checkpoint every N steps (and on close)
+
+    def __post_init__(self) -> None:
+        self.out_dir = Path(self.out_dir)
+        if self.total_steps < 0:
+            raise ValueError(f"total_steps must be >= 0, not {self.total_steps}")
+        if self.sample_every < 1 or self.checkpoint_every < 1:
+            raise ValueError("sample_every and checkpoint_every must be >= 1")
 
 
 @dataclass
 class StepReport:
-    step: int
+    step: int  # steps done after this one
     losses: dict[str, float]
-    seconds: float  # wall time of this step
-    samples: torch.Tensor | None = None  # uint8 NCHW grid images, when sampled this step
-    checkpoint: Path | None = None  # when one was written this step
+    seconds: float  # wall time of the trainer's step
+    samples: torch.Tensor | None = None  # uint8 NCHW fixed-z samples, when sampled this step
+    checkpoint: Path | None = None  # the checkpoint, when one was written this step
 
 
 class NonFiniteLoss(RuntimeError):
-    def __init__(self, step: int, losses: dict[str, float], last_checkpoint: Path | None, last_step: int | None):
-        bad = ", ".join(f"{k}={v}" for k, v in losses.items() if not math.isfinite(v))
-        kept = (f"the last good checkpoint is {last_checkpoint} (step {last_step})" if last_checkpoint
-                else "no checkpoint had been written yet")
-        super().__init__(f"training stopped: {bad} at step {step}; {kept}")
-        self.step, self.losses, self.last_checkpoint = step, losses, last_checkpoint
+    """A loss became NaN or infinite: the weights are now garbage and must not be saved."""
+
+    def __init__(
+        self,
+        step: int,
+        losses: dict[str, float],
+        last_checkpoint: Path | None = None,
+        last_step: int | None = None,
+    ):
+        bad = ", ".join(f"{name}={value}" for name, value in losses.items() if not math.isfinite(value))
+        if last_checkpoint is not None:
+            kept = f"the last good checkpoint is {last_checkpoint} (step {last_step})"
+        else:
+            kept = "no checkpoint had been written in this run yet"
+        super().__init__(f"training diverged: {bad} at step {step}; {kept}")
+        self.step, self.losses, self.last_checkpoint, self.last_step = step, losses, last_checkpoint, last_step
 
 
 def checkpoint_meta(trainer: Trainer, dataset_info: dict, losses: dict[str, float]) -> dict:
+    """The JSON stored with a checkpoint: enough to rebuild the run and to show it in the studio."""
     from studio import __version__
 
     return {
         "format": FORMAT,
         "kind": trainer.kind,
         "config": dict(trainer.config),
-        "dataset": dataset_info,
+        "dataset": dict(dataset_info),
         "step": trainer.steps_done,
-        "metrics": losses,
+        "metrics": dict(losses),
         "extra": trainer.extra_state(),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "versions": {"latent_studio": __version__, "torch": torch.__version__},
+        "versions": {"latent_studio": __version__, "torch": torch.__version__, "python": platform.python_version()},
     }
 
 
 class TrainingRun:
+    """Drives one trainer and writes its outputs under ``settings.out_dir``.
+
+    Not thread-safe: one thread calls ``advance``/``save_checkpoint``/``close``.
+    """
+
     def __init__(self, trainer: Trainer, settings: RunSettings, dataset_info: dict):
         self.trainer = trainer
         self.settings = settings
         self.dataset_info = dataset_info
         self.out_dir = Path(settings.out_dir)
-        self.checkpoint_path = self.out_dir / "last.safetensors"
-        self.metrics_path = self.out_dir / "metrics.jsonl"
-        self.samples_dir = self.out_dir / "samples"
+        self.checkpoint_path = self.out_dir / CHECKPOINT_NAME
+        self.metrics_path = self.out_dir / METRICS_NAME
+        self.samples_dir = self.out_dir / SAMPLES_DIR
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        # A resumed run continues the same log, minus what was logged after its checkpoint.
+        _trim_metrics_log(self.metrics_path, trainer.steps_done)
         self._log = open(self.metrics_path, "a", encoding="utf-8")
         self._last_losses: dict[str, float] = {}
-        self._last_good: tuple[Path, int] | None = None
+        self._last_saved_step = _saved_step(self.checkpoint_path, trainer.steps_done)  # of checkpoint_path
         self._diverged = False
         self._closed = False
 
@@ -85,6 +115,7 @@ class TrainingRun:
         return self.trainer.steps_done >= self.settings.total_steps
 
     def initial_samples(self) -> torch.Tensor:
+        """The sample grid at the current step (0, or the resumed step), also saved as PNG."""
         return self._samples()
 
     def _samples(self) -> torch.Tensor:
@@ -93,14 +124,20 @@ class TrainingRun:
         return images
 
     def advance(self) -> StepReport:
+        """One trainer step, then its log line, samples and checkpoint as scheduled.
+
+        Raises NonFiniteLoss before writing anything for a step whose losses are not finite.
+        """
+        if self._diverged or self._closed:
+            raise RuntimeError(f"the run in {self.out_dir} is {'diverged' if self._diverged else 'closed'}")
         start = time.perf_counter()
         losses = self.trainer.step()
         seconds = time.perf_counter() - start
         step = self.trainer.steps_done
-        if not all(math.isfinite(v) for v in losses.values()):
+        if not all(math.isfinite(value) for value in losses.values()):
             self._diverged = True
-            last = self._last_good or (None, None)
-            raise NonFiniteLoss(step, losses, *last)
+            good = self._last_saved_step is not None
+            raise NonFiniteLoss(step, losses, self.checkpoint_path if good else None, self._last_saved_step)
         self._last_losses = losses
         self._log.write(json.dumps({"step": step, "time": time.time(), **losses}) + "\n")
         report = StepReport(step, losses, seconds)
@@ -111,35 +148,88 @@ class TrainingRun:
         return report
 
     def save_checkpoint(self, path: Path | None = None) -> Path:
+        """Write the trainer's state now (to ``checkpoint_path`` unless told otherwise)."""
         if self._diverged:
-            raise RuntimeError("the weights diverged (non-finite loss); load the last good checkpoint instead")
-        self._log.flush()
-        written = save_checkpoint(
-            path or self.checkpoint_path,
-            self.trainer.state_tensors(),
-            checkpoint_meta(self.trainer, self.dataset_info, self._last_losses),
-        )
-        if path is None:
-            self._last_good = (written, self.trainer.steps_done)
+            raise RuntimeError("the weights diverged (non-finite loss); they are not worth saving")
+        if not self._log.closed:
+            self._log.flush()
+        meta = checkpoint_meta(self.trainer, self.dataset_info, self._last_losses)
+        written = save_checkpoint(path or self.checkpoint_path, self.trainer.state_tensors(), meta)
+        if path is None or Path(path) == self.checkpoint_path:
+            self._last_saved_step = self.trainer.steps_done
         return written
 
     def close(self, save: bool = True) -> Path | None:
-        """Final checkpoint (unless the weights diverged) and close the metrics log."""
+        """Close the metrics log; with ``save``, first write the final checkpoint and return it.
+
+        After a NonFiniteLoss nothing is saved: ``last.safetensors`` keeps the last good weights.
+        """
         if self._closed:
             return None
-        path = self.save_checkpoint() if save and not self._diverged else None
-        self._log.close()
-        self._closed = True
-        return path
+        try:
+            if not save or self._diverged:
+                return None
+            if self._last_saved_step == self.trainer.steps_done:
+                return self.checkpoint_path  # already saved at this step
+            return self.save_checkpoint()
+        finally:
+            self._log.close()
+            self._closed = True
 
 
 def read_metrics_log(path: Path | str) -> list[dict]:
-    """Records of a metrics.jsonl; a line cut short by a crash is ignored."""
-    records = []
-    with open(path, encoding="utf-8") as f:
+    """The records of a metrics.jsonl, in file order; a line cut short by a crash is skipped.
+
+    ValueError if the file has content but not one readable record (it is not a metrics log).
+    """
+    records, unreadable = [], 0
+    with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
+            if not line.strip():
                 continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                unreadable += 1
+                continue
+            if isinstance(record, dict):
+                records.append(record)
+            else:
+                unreadable += 1
+    if unreadable and not records:
+        raise ValueError(f"{path} is not a metrics log (no readable JSON lines)")
     return records
+
+
+def _saved_step(checkpoint: Path, step: int) -> int | None:
+    """``step`` if ``checkpoint`` already holds it (a run resumed from its own last.safetensors)."""
+    if step == 0 or not checkpoint.exists():
+        return None
+    try:
+        return step if read_checkpoint_meta(checkpoint).get("step") == step else None
+    except CheckpointError:
+        return None
+
+
+def _trim_metrics_log(path: Path, last_step: int) -> None:
+    """Drop records after ``last_step`` and any torn last line, so that appending continues a
+    consistent log. Rewritten (atomically) only when something has to go."""
+    if not path.exists():
+        return
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines = text.splitlines()
+    kept = [line for line, step in zip(lines, map(_step_of, lines)) if step is not None and step <= last_step]
+    if len(kept) == len(lines) and (not text or text.endswith("\n")):
+        return
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    tmp.replace(path)
+
+
+def _step_of(line: str) -> int | None:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    step = record.get("step") if isinstance(record, dict) else None
+    return step if isinstance(step, int) else None

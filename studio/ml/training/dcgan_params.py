@@ -1,0 +1,20 @@
+"""DCGAN's hyper-parameters, importable without torch (plugin discovery reads them)."""
+
+from __future__ import annotations
+
+from studio.contributions import Param
+
+DCGAN_PARAMS: dict[str, Param] = {
+    "nz": Param(100, "latent size (length of z)", minimum=1, maximum=1024),
+    "ngf": Param(64, "generator width: channels of its last hidden layer (doubling toward z)", minimum=4, maximum=512),
+    "ndf": Param(64, "discriminator width: channels of its first layer (doubling toward the logit)",
+                 minimum=4, maximum=512),
+    "batch_size": Param(64, "images per step (batch norm needs at least 2)", minimum=2, maximum=1024),
+    "lr": Param(2e-4, "Adam learning rate, for both networks", minimum=1e-6, maximum=1e-2),
+    "beta1": Param(0.5, "Adam beta1 (momentum); the paper lowers it from 0.9 for stability",
+                   minimum=0.0, maximum=0.99),
+    # Salimans et al. 2016: a real target of 0.9 keeps D from saturating early on easy data (the
+    # flat-coloured shapes stall at D(G(z)) ~ 0.005 with 1.0); 1.0 is Radford et al.'s setting.
+    "real_label": Param(0.9, "D's target for real images (one-sided label smoothing; 1.0 = none)",
+                        minimum=0.5, maximum=1.0),
+}

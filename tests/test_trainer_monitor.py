@@ -1,0 +1,76 @@
+"""The trainer monitor panel as a user drives it: train, load, continue, save, open a log."""
+
+from pathlib import Path
+
+import pytest
+
+from studio.catalog import RunSetup
+from studio.runtime.training_worker import RunRequest
+
+TINY = {"nz": 16, "ngf": 8, "ndf": 8, "batch_size": 8, "lr": 2e-4, "beta1": 0.5}
+
+
+@pytest.fixture
+def finished_run(make_studio, qtbot, tmp_path):
+    studio = make_studio()
+    setup = RunSetup("dcgan", "digits", image_size=32, channels=1, seed=0, config=TINY)
+    with qtbot.waitSignal(studio.training.finished, timeout=60_000):
+        studio.training.start(RunRequest(12, tmp_path / "run", setup, sample_every=4, checkpoint_every=100))
+    return studio, tmp_path / "run"
+
+
+def test_panel_follows_a_run(finished_run, qtbot):
+    studio, run_dir = finished_run
+    panel = studio.panels["trainer_monitor"]
+    qtbot.waitUntil(lambda: panel.samples.steps == [0, 4, 8, 12], timeout=5000)
+    series = panel.loss_plot.series
+    assert set(series) == {"loss_D", "loss_G"} and series["loss_G"].steps == list(range(1, 13))
+    assert panel.progress.bar.value() == 12 and panel.train_button.isEnabled()
+    # stepping back through earlier grids
+    panel.samples.slider.setValue(1)
+    assert panel.samples.caption.text().startswith("step 4")
+
+
+def test_load_checkpoint_then_continue(finished_run, qtbot):
+    studio, run_dir = finished_run
+    panel = studio.panels["trainer_monitor"]
+    panel.form.param_forms["dcgan"].set_values({})  # the form no longer shows the run's settings
+    panel.load_checkpoint(run_dir / "last.safetensors")
+    assert panel.form.dataset.currentData() == "digits"
+    assert panel.form.param_forms["dcgan"].values()["nz"] == 16
+    assert panel.loss_plot.series["loss_D"].steps == list(range(1, 13))
+    assert panel.train_button.text() == "Continue"
+    panel.form.steps.setValue(15)
+    with qtbot.waitSignal(studio.training.finished, timeout=60_000):
+        panel.train()
+    qtbot.waitUntil(lambda: panel.loss_plot.series["loss_D"].steps[-1] == 15, timeout=5000)
+    assert panel.loss_plot.series["loss_D"].steps == list(range(1, 16))
+
+
+def test_save_checkpoint_where_the_user_asks(finished_run, qtbot, tmp_path):
+    studio, run_dir = finished_run
+    target = tmp_path / "elsewhere" / "mine.safetensors"
+    with qtbot.waitSignal(studio.training.checkpoint_saved, timeout=10_000) as blocker:
+        studio.training.save_checkpoint(target)
+    assert blocker.args == [str(target), 12]
+    from studio.ml.checkpoints import read_checkpoint_meta
+
+    assert read_checkpoint_meta(target)["step"] == 12
+
+
+def test_bad_checkpoint_and_log_are_reported_by_name(make_studio, tmp_path):
+    studio = make_studio()
+    panel = studio.panels["trainer_monitor"]
+    bad = tmp_path / "broken.safetensors"
+    bad.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    panel.load_checkpoint(bad)
+    assert "broken.safetensors" in panel.alert.text()
+    assert panel.train_button.text() == "Train"  # nothing half-loaded
+
+
+def test_open_metrics_log(finished_run):
+    studio, run_dir = finished_run
+    panel = studio.panels["trainer_monitor"]
+    panel.loss_plot.clear()
+    studio.window.route_files([run_dir / "metrics.jsonl"])  # dropped on the window
+    assert panel.loss_plot.series["loss_G"].steps == list(range(1, 13))
