@@ -45,7 +45,7 @@ class ImageView(QLabel):
             return  # keep the placeholder text
         w, h = self._pixmap.width(), self._pixmap.height()
         factor = min(self.width() / w, self.height() / h)
-        factor = int(factor) if factor >= 1 else factor  # whole factors when enlarging
+        factor = int(factor) if factor >= 2 else factor  # whole factors keep pixels square when enlarging
         size = self._pixmap.size() * max(factor, 0.1)
         super().setPixmap(self._pixmap.scaled(size, Qt.AspectRatioMode.KeepAspectRatio,
                                               Qt.TransformationMode.FastTransformation))
