@@ -143,6 +143,7 @@ class TrainingRun:
         report = StepReport(step, losses, seconds)
         if step % self.settings.sample_every == 0 or self.done:
             report.samples = self._samples()
+            self._log.flush()  # a crash loses at most sample_every lines of the log
         if step % self.settings.checkpoint_every == 0:
             report.checkpoint = self.save_checkpoint()
         return report
