@@ -90,6 +90,7 @@ class TrainingWorker(QObject):
         self._pending: list[dict] = []
         self._last_emit = 0.0
         self._rate_window: list[tuple[float, int]] = []
+        self._next_burst: QTimer | None = None  # made on the worker thread, so it lives there
         self._thread = QThread()
         self._thread.setObjectName("training")
         self.moveToThread(self._thread)
@@ -165,7 +166,7 @@ class TrainingWorker(QObject):
         self._emit_samples(trainer.steps_done, run.initial_samples())
         self._rate_window = [(time.perf_counter(), trainer.steps_done)]
         self._set_state(RunState.RUNNING)
-        QTimer.singleShot(0, self._burst)
+        self._schedule_burst()
 
     def _prepare(self, request: RunRequest):
         from studio.ml.training.run import RunSettings, TrainingRun
@@ -215,7 +216,16 @@ class TrainingWorker(QObject):
         if run.done:
             self._finish()
         else:
-            QTimer.singleShot(0, self._burst)
+            self._schedule_burst()
+
+    def _schedule_burst(self) -> None:
+        """Run the next burst once the queued commands have been handled."""
+        if self._next_burst is None:
+            self._next_burst = QTimer()
+            self._next_burst.setSingleShot(True)
+            self._next_burst.setInterval(0)
+            self._next_burst.timeout.connect(self._burst)
+        self._next_burst.start()
 
     def _flush_metrics(self, force: bool = False) -> None:
         now = time.perf_counter()
@@ -256,10 +266,12 @@ class TrainingWorker(QObject):
         if self._state is RunState.PAUSED:
             self._rate_window = [(time.perf_counter(), self._run.trainer.steps_done)]
             self._set_state(RunState.RUNNING)
-            QTimer.singleShot(0, self._burst)
+            self._schedule_burst()
 
     @Slot()
     def _stop(self) -> None:
+        if self._next_burst is not None:
+            self._next_burst.stop()  # a timer must be stopped on its own thread, before it quits
         if self._state in (RunState.RUNNING, RunState.PAUSED):
             self._flush_metrics(force=True)
             self._finish()
