@@ -11,6 +11,7 @@ from studio import hookimpl
 from studio.catalog import RunSetup
 from studio.contributions import DatasetSpec, ModelKind
 from studio.runtime.training_worker import RunRequest, RunState
+from studio.testing.trainers import DivergingTrainer
 
 TINY = {"nz": 16, "ngf": 8, "ndf": 8, "batch_size": 16, "lr": 2e-3}
 
@@ -22,22 +23,6 @@ def one_image_dataset(size, channels, path, seed):
     image = torch.zeros(1, channels or 1, size, size, dtype=torch.uint8)
     image[..., size // 4 : 3 * size // 4, size // 4 : 3 * size // 4] = 255
     return ImageDataset("one-square", image.repeat(64, 1, 1, 1))
-
-
-class NaNAfter:
-    """Wraps a real trainer; its losses turn NaN from step ``at`` on."""
-
-    def __init__(self, trainer, at):
-        self._trainer, self._at = trainer, at
-
-    def __getattr__(self, name):
-        return getattr(self._trainer, name)
-
-    def step(self):
-        losses = self._trainer.step()
-        if self._trainer.steps_done >= self._at:
-            losses["loss_D"] = float("nan")
-        return losses
 
 
 class TestPlugin:
@@ -52,7 +37,7 @@ class TestPlugin:
         def build(config, dataset, device, seed):
             from studio.ml.training.dcgan import DCGANTrainer
 
-            return NaNAfter(DCGANTrainer(config, dataset, device, seed), at=7)
+            return DivergingTrainer(DCGANTrainer(config, dataset, device, seed), at=7, loss="loss_D")
 
         return [ModelKind("nan_dcgan", "DCGAN that diverges", DCGAN_PARAMS, build)]
 

@@ -7,28 +7,15 @@ from PIL import Image
 from studio.ml.checkpoints import load_checkpoint, read_checkpoint_meta
 from studio.ml.training.dcgan import DCGANTrainer
 from studio.ml.training.run import NonFiniteLoss, RunSettings, TrainingRun, checkpoint_meta, read_metrics_log
+from studio.testing.trainers import DivergingTrainer
 
 INFO = {"name": "shapes", "path": None, "seed": 0, "size": 32, "channels": 3}
-
-
-class NaNAt:
-    """A real trainer whose loss_G turns NaN from step ``at`` on."""
-
-    def __init__(self, inner, at):
-        self.inner, self.at = inner, at
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def step(self):
-        losses = self.inner.step()
-        return losses | ({"loss_G": math.nan} if self.inner.steps_done >= self.at else {})
 
 
 def make_run(tmp_path, config, data, total=12, at=None, **settings):
     trainer = DCGANTrainer(config, data, "cpu", seed=0)
     if at is not None:
-        trainer = NaNAt(trainer, at)
+        trainer = DivergingTrainer(trainer, at)
     return TrainingRun(trainer, RunSettings(tmp_path, total, **settings), INFO)
 
 
