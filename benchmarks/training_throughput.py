@@ -21,7 +21,7 @@ from _studio import StallMeter, offscreen_studio, wait_until  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-CONFIG = {"nz": 100, "ngf": 64, "ndf": 64, "batch_size": 64, "lr": 2e-4, "beta1": 0.5}
+CONFIG = {"nz": 100, "ngf": 64, "ndf": 64, "batch_size": 64, "lr": 2e-4, "beta1": 0.5, "d_norm": "spectral"}
 WARMUP = 5
 
 
@@ -31,7 +31,7 @@ def bare_loop(dataset, steps: int) -> float:
 
     torch.manual_seed(0)
     G = Generator(CONFIG["nz"], CONFIG["ngf"], dataset.channels, dataset.size)
-    D = Discriminator(CONFIG["ndf"], dataset.channels, dataset.size)
+    D = Discriminator(CONFIG["ndf"], dataset.channels, dataset.size, CONFIG["d_norm"])
     opt_g = torch.optim.Adam(G.parameters(), lr=CONFIG["lr"], betas=(CONFIG["beta1"], 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=CONFIG["lr"], betas=(CONFIG["beta1"], 0.999))
     loss = nn.BCEWithLogitsLoss()

@@ -47,7 +47,7 @@ def _add_kind_parser(kinds, kind: ModelKind, catalog: Catalog) -> None:
     for key, param in kind.params.items():
         group.add_argument(
             f"--{key.replace('_', '-')}", dest=f"param_{key}", type=_param_type(param),
-            default=None, metavar=type(param.default).__name__.upper(),
+            default=None, choices=param.choices, metavar=type(param.default).__name__.upper(),
             help=f"{param.help} (default {param.default})",
         )
 

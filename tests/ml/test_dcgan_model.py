@@ -1,10 +1,9 @@
-from functools import partial
-
 import pytest
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
-from studio.ml.models.dcgan import Discriminator, Generator, init_weights
+from studio.ml.models.dcgan import D_NORMS, Discriminator, Generator
 
 
 @pytest.mark.parametrize("size", [32, 64])
@@ -19,10 +18,14 @@ def test_output_shapes(size, channels):
     assert G(torch.randn(5, 17, 1, 1)).shape == (5, channels, size, size)  # (N, nz, 1, 1) works too
 
 
-def test_discriminator_returns_unbounded_logits():
-    D = Discriminator(8, 3, 32)
-    with torch.no_grad():
-        D.main[-1].weight.mul_(1000)  # a sigmoid at the end would keep these in (0, 1)
+@pytest.mark.parametrize("norm", D_NORMS)
+def test_discriminator_returns_unbounded_logits(norm):
+    D = Discriminator(8, 3, 32, norm)
+    with torch.no_grad():  # a sigmoid at the end would keep the logits in (0, 1)
+        if norm == "spectral":
+            D.main[-1].bias.fill_(5.0)  # spectral norm undoes any weight scaling
+        else:
+            D.main[-1].weight.mul_(1000)
     logits = D(torch.randn(8, 3, 32, 32))
     assert logits.abs().max() > 1
 
@@ -35,13 +38,34 @@ def test_64_matches_pytorch_examples_and_32_has_one_layer_less():
     assert [(c.in_channels, c.out_channels) for c in convs(G64, nn.ConvTranspose2d)] == [
         (100, 512), (512, 256), (256, 128), (128, 64), (64, 3)]
     assert len(convs(G32, nn.ConvTranspose2d)) == 4
-    D64, D32 = Discriminator(64, 3, 64), Discriminator(64, 3, 32)
-    assert [(c.in_channels, c.out_channels) for c in convs(D64, nn.Conv2d)] == [
-        (3, 64), (64, 128), (128, 256), (256, 512), (512, 1)]
-    assert len(convs(D32, nn.Conv2d)) == 4
-    # batch norm on every discriminator conv but the first and the last
-    assert len(convs(D64, nn.BatchNorm2d)) == 3 and len(convs(G64, nn.BatchNorm2d)) == 4
-    assert all(c.kernel_size == (4, 4) for c in convs(D64, nn.Conv2d) + convs(G64, nn.ConvTranspose2d))
+    for norm in D_NORMS:
+        D64, D32 = Discriminator(64, 3, 64, norm), Discriminator(64, 3, 32, norm)
+        assert [(c.in_channels, c.out_channels) for c in convs(D64, nn.Conv2d)] == [
+            (3, 64), (64, 128), (128, 256), (256, 512), (512, 1)], norm
+        assert len(convs(D32, nn.Conv2d)) == 4
+        assert all(c.kernel_size == (4, 4) for c in convs(D64, nn.Conv2d) + convs(G64, nn.ConvTranspose2d))
+    # the paper's D: batch norm on every conv but the first and the last, no biases
+    D = Discriminator(64, 3, 64, "batch")
+    assert len(convs(D, nn.BatchNorm2d)) == 3 and len(convs(G64, nn.BatchNorm2d)) == 4
+    assert all(c.bias is None for c in convs(D, nn.Conv2d))
+    # spectral: the same convs, each weight spectrally normalised and with a bias, no batch norm
+    D = Discriminator(64, 3, 64, "spectral")
+    assert not convs(D, nn.BatchNorm2d)
+    assert all(parametrize.is_parametrized(c, "weight") and c.bias is not None for c in convs(D, nn.Conv2d))
+
+
+def test_spectral_norm_bounds_each_conv_weight():
+    D = Discriminator(16, 3, 32, "spectral")
+    for _ in range(30):  # power iterations run in training-mode forwards
+        D(torch.randn(4, 3, 32, 32))
+    for conv in [m for m in D.modules() if isinstance(m, nn.Conv2d)]:
+        sigma = torch.linalg.matrix_norm(conv.weight.detach().flatten(1), ord=2)
+        assert sigma == pytest.approx(1.0, abs=0.05)
+
+
+def test_unknown_norm_is_refused():
+    with pytest.raises(ValueError, match="layer"):
+        Discriminator(8, 3, 32, "layer")
 
 
 @pytest.mark.parametrize("size", [16, 48, 128])
@@ -58,13 +82,3 @@ def test_paper_initialisation():
     assert abs(conv.mean().item()) < 0.001 and abs(conv.std().item() - 0.02) < 0.001
     assert abs(bn.weight.mean().item() - 1) < 0.01 and abs(bn.weight.std().item() - 0.02) < 0.005
     assert torch.all(bn.bias == 0)
-
-
-def test_initialisation_from_a_generator_ignores_the_global_rng():
-    nets = []
-    for global_seed in (1, 2):
-        torch.manual_seed(global_seed)
-        G = Generator(16, 8, 3, 32)
-        G.apply(partial(init_weights, generator=torch.Generator().manual_seed(5)))
-        nets.append(G)
-    assert all(torch.equal(p, q) for p, q in zip(nets[0].parameters(), nets[1].parameters()))

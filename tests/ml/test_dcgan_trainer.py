@@ -31,7 +31,11 @@ def test_same_seed_same_losses_whatever_the_global_rng(tiny_config, shapes32):
     b = DCGANTrainer(tiny_config, shapes32, "cpu", seed=7)
     torch.manual_seed(3)
     assert steps(a, 4) == steps(b, 4)
-    assert all(torch.equal(p, q) for p, q in zip(a.G.parameters(), b.G.parameters()))
+    for net_a, net_b in ((a.G, b.G), (a.D, b.D)):  # D's state includes spectral norm's vectors
+        assert all(torch.equal(p, q) for p, q in zip(net_a.state_dict().values(), net_b.state_dict().values()))
+    global_state = torch.get_rng_state()
+    DCGANTrainer(tiny_config, shapes32, "cpu", seed=7)
+    assert torch.equal(torch.get_rng_state(), global_state)  # building a trainer leaves it alone
     other = DCGANTrainer(tiny_config, shapes32, "cpu", seed=8)
     assert other.step() != DCGANTrainer(tiny_config, shapes32, "cpu", seed=7).step()
 
@@ -98,14 +102,19 @@ def test_config_is_checked_and_completed(tiny_config, shapes32):
         DCGANTrainer(tiny_config | {"learning_rate": 1.0}, shapes32, "cpu", 0)
     trainer = DCGANTrainer({"image_size": 32, "channels": 3}, shapes32, "cpu", 0)
     assert {k: trainer.config[k] for k in DCGAN_PARAMS} == {
-        "nz": 100, "ngf": 64, "ndf": 64, "batch_size": 64, "lr": 2e-4, "beta1": 0.5, "real_label": 0.9}
+        "nz": 100, "ngf": 64, "ndf": 64, "batch_size": 64, "lr": 2e-4, "beta1": 0.5, "d_norm": "spectral",
+        "real_label": 0.9}
     assert trainer.opt_G.param_groups[0]["betas"] == (0.5, 0.999)
 
 
 def test_params_describe_the_config():
-    assert set(DCGAN_PARAMS) == {"nz", "ngf", "ndf", "batch_size", "lr", "beta1", "real_label"}
+    assert set(DCGAN_PARAMS) == {"nz", "ngf", "ndf", "batch_size", "lr", "beta1", "d_norm", "real_label"}
     for name, param in DCGAN_PARAMS.items():
-        assert param.help and param.minimum <= param.default <= param.maximum, name
+        assert param.help, name
+        if param.choices:
+            assert param.default in param.choices, name
+        else:
+            assert param.minimum <= param.default <= param.maximum, name
 
 
 def test_it_learns_a_single_image():

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from studio.ml.data.shapes import (
-    BACKGROUND_LEVELS, LUMA, SCALE_RANGE, SHAPE_KINDS, hue_to_rgb, make_shapes, render_shapes, sample_factors)
+    BACKGROUND_LEVELS, EDGE_MARGIN, LUMA, SCALE_RANGE, SHAPE_KINDS, hue_to_rgb, make_shapes, render_shapes, sample_factors)
 
 # area of each kind relative to scale**2 (scale = circumradius): pi, 2, 3*sqrt(3)/4, and the
 # five-pointed star with inner radius 0.5: 10 triangles of sides 1 and 0.5 at 36 degrees
@@ -44,7 +44,8 @@ def test_factors_are_kept_and_in_range():
     assert np.all((SCALE_RANGE[0] <= f["scale"]) & (f["scale"] <= SCALE_RANGE[1]))
     assert np.all(np.maximum(np.abs(f["x"]), np.abs(f["y"])) + f["scale"] < 0.5)  # circumcircle inside
     assert np.all((0 <= f["hue"]) & (f["hue"] < 1)) and np.all((0 <= f["rotation"]) & (f["rotation"] < 2 * np.pi))
-    assert np.ptp(f["x"]) > 0.4 and np.ptp(f["y"]) > 0.4  # positions actually vary
+    widest = 2 * (0.5 - EDGE_MARGIN - SCALE_RANGE[0])  # the centre's range for the smallest shapes
+    assert np.ptp(f["x"]) > 0.8 * widest and np.ptp(f["y"]) > 0.8 * widest  # positions actually vary
 
 
 @pytest.mark.parametrize("size", [32, 64])

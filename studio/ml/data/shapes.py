@@ -27,7 +27,7 @@ SHAPE_KINDS = ("circle", "square", "triangle", "star")
 # Gray levels, chosen so that every foreground hue keeps contrast in grayscale too: the foreground
 # luminance lies in [0.23, 0.86], so backgrounds stay below 0.12 or above 0.97.
 BACKGROUND_LEVELS = (0.02, 0.11, 0.97)
-SCALE_RANGE = (0.2, 0.38)  # at 32x32 the smallest triangle is still ~11 px wide
+SCALE_RANGE = (0.28, 0.42)  # large: a GAN gets the outline right sooner; at 32x32 a triangle is >= 15 px
 EDGE_MARGIN = 0.035  # gap between the circumcircle and the image edge: >1 px even at 32x32
 STAR_INNER = 0.5  # inner/outer radius of the five-pointed star
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as PIL's convert("L")

@@ -2,13 +2,14 @@
 
 Everything random (weight init, batches, z, the fixed sample z) comes from one ``torch.Generator``
 seeded from ``seed``, on the CPU: two trainers with the same seed produce the same losses, on any
-device, whatever else uses torch's global RNG meanwhile.
+device, whatever else uses torch's global RNG meanwhile. (The networks are built under a forked
+global RNG seeded from that generator, since torch's spectral norm draws its vectors globally.)
 """
 
 from __future__ import annotations
 
 import copy
-from functools import partial
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -16,7 +17,7 @@ from torch import nn
 
 from studio.ml.checkpoints import CheckpointError, load_module_state, optimizer_from_tensors, optimizer_to_tensors
 from studio.ml.data.base import ImageDataset, to_uint8
-from studio.ml.models.dcgan import Discriminator, Generator, init_weights
+from studio.ml.models.dcgan import Discriminator, Generator
 from studio.ml.training.dcgan_params import DCGAN_PARAMS
 
 GRID_SAMPLES = 64  # fixed z vectors: an 8x8 sample grid
@@ -47,8 +48,8 @@ class DCGANTrainer:
         self.nz = cfg["nz"]
         self.steps_done = 0
         self.rng = torch.Generator().manual_seed(self.seed)  # CPU: the same draws on every device
-        self.G = self._build(Generator(self.nz, cfg["ngf"], cfg["channels"], cfg["image_size"]))
-        self.D = self._build(Discriminator(cfg["ndf"], cfg["channels"], cfg["image_size"]))
+        self.G = self._build(lambda: Generator(self.nz, cfg["ngf"], cfg["channels"], cfg["image_size"]))
+        self.D = self._build(lambda: Discriminator(cfg["ndf"], cfg["channels"], cfg["image_size"], cfg["d_norm"]))
         betas = (cfg["beta1"], ADAM_BETA2)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg["lr"], betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg["lr"], betas=betas)
@@ -58,9 +59,12 @@ class DCGANTrainer:
         self._real_label = torch.ones(self.batch_size, device=self.device)
         self._fake_label = torch.zeros(self.batch_size, device=self.device)
 
-    def _build(self, module: nn.Module) -> nn.Module:
-        module.apply(partial(init_weights, generator=self.rng))  # re-init from our RNG, not the global one
-        return module.to(self.device)
+    def _build(self, make: Callable[[], nn.Module]) -> nn.Module:
+        """``make()`` with its random init drawn from our generator, leaving the global RNG as it was."""
+        seed = int(torch.randint(2**62, (1,), generator=self.rng))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return make().to(self.device)
 
     # -- training ------------------------------------------------------------------------------
     def step(self) -> dict[str, float]:
@@ -153,4 +157,6 @@ def _complete_config(config: dict) -> dict:
         raise ValueError(f"DCGAN has no parameter(s) {', '.join(sorted(unknown))}")
     full = DEFAULTS | dict(config)
     ints = ("image_size", "channels", "nz", "ngf", "ndf", "batch_size")
-    return {key: int(value) if key in ints else float(value) for key, value in full.items()}
+    strings = ("d_norm",)
+    return {key: int(value) if key in ints else str(value) if key in strings else float(value)
+            for key, value in full.items()}

@@ -13,8 +13,10 @@ DCGAN_PARAMS: dict[str, Param] = {
     "lr": Param(2e-4, "Adam learning rate, for both networks", minimum=1e-6, maximum=1e-2),
     "beta1": Param(0.5, "Adam beta1 (momentum); the paper lowers it from 0.9 for stability",
                    minimum=0.0, maximum=0.99),
-    # Salimans et al. 2016: a real target of 0.9 keeps D from saturating early on easy data (the
-    # flat-coloured shapes stall at D(G(z)) ~ 0.005 with 1.0); 1.0 is Radford et al.'s setting.
+    "d_norm": Param("spectral", "discriminator normalisation: spectral (Miyato 2018, learns the shapes in a "
+                    "few hundred steps) or batch (Radford 2015, as pytorch/examples)", choices=("spectral", "batch")),
+    # Salimans et al. 2016: a real target of 0.9 keeps D from growing over-confident on easy data
+    # such as the flat-coloured shapes; 1.0 is Radford et al.'s setting.
     "real_label": Param(0.9, "D's target for real images (one-sided label smoothing; 1.0 = none)",
                         minimum=0.5, maximum=1.0),
 }
