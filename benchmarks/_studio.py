@@ -24,13 +24,43 @@ def offscreen_studio(device: str = "cpu"):
     return app, studio, window
 
 
-def wait_until(app, condition, timeout: float) -> None:
-    deadline = time.perf_counter() + timeout
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise TimeoutError("benchmark step did not finish in time")
-        app.processEvents()
-        time.sleep(0.001)
+def wait_until(app, condition, timeout: float, wake=()) -> None:
+    """Run the UI event loop, as the studio does, until ``condition()`` holds.
+
+    The loop blocks in Qt's dispatcher, so waiting costs no CPU (polling processEvents would take
+    cycles from the threads being measured). ``condition`` is checked whenever one of the ``wake``
+    signals arrives and every 20 ms.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if condition():
+        return
+    loop = QEventLoop()
+    timed_out = []
+
+    def check(*_):
+        if condition():
+            loop.quit()
+
+    def give_up():
+        timed_out.append(True)
+        loop.quit()
+
+    poll = QTimer(interval=20, timeout=check)
+    deadline = QTimer(singleShot=True, interval=int(timeout * 1000), timeout=give_up)
+    for signal in wake:
+        signal.connect(check)
+    poll.start()
+    deadline.start()
+    try:
+        loop.exec()
+    finally:
+        poll.stop()
+        deadline.stop()
+        for signal in wake:
+            signal.disconnect(check)
+    if timed_out and not condition():
+        raise TimeoutError("benchmark step did not finish in time")
 
 
 class StallMeter:

@@ -52,7 +52,7 @@ def measure(app, studio, requests: int) -> list[float]:
         submitted = time.perf_counter()
         stamp = studio.models.submit("benchmark", "bench-g64", lambda g, device: g(z.to(device)).cpu())
         sent[stamp] = submitted
-        wait_until(app, lambda: len(received) >= expected, timeout=30)
+        wait_until(app, lambda: len(received) >= expected, timeout=30, wake=[studio.models.result_ready])
     studio.models.result_ready.disconnect(on_result)
     return latencies
 

@@ -24,7 +24,7 @@ def test_panel_follows_a_run(finished_run, qtbot):
     panel = studio.panels["trainer_monitor"]
     qtbot.waitUntil(lambda: panel.samples.steps == [0, 4, 8, 12], timeout=5000)
     series = panel.loss_plot.series
-    assert set(series) == {"loss_D", "loss_G"} and series["loss_G"].steps == list(range(1, 13))
+    assert set(series) == {"loss_D", "loss_G"} and series["loss_G"].steps.tolist() == list(range(1, 13))
     assert panel.progress.bar.value() == 12 and panel.train_button.isEnabled()
     # stepping back through earlier grids
     panel.samples.slider.setValue(1)
@@ -38,13 +38,13 @@ def test_load_checkpoint_then_continue(finished_run, qtbot):
     panel.load_checkpoint(run_dir / "last.safetensors")
     assert panel.form.dataset.currentData() == "digits"
     assert panel.form.param_forms["dcgan"].values()["nz"] == 16
-    assert panel.loss_plot.series["loss_D"].steps == list(range(1, 13))
+    assert panel.loss_plot.series["loss_D"].steps.tolist() == list(range(1, 13))
     assert panel.train_button.text() == "Continue"
     panel.form.steps.setValue(15)
     with qtbot.waitSignal(studio.training.finished, timeout=60_000):
         panel.train()
     qtbot.waitUntil(lambda: panel.loss_plot.series["loss_D"].steps[-1] == 15, timeout=5000)
-    assert panel.loss_plot.series["loss_D"].steps == list(range(1, 16))
+    assert panel.loss_plot.series["loss_D"].steps.tolist() == list(range(1, 16))
 
 
 def test_save_checkpoint_where_the_user_asks(finished_run, qtbot, tmp_path):
@@ -73,4 +73,4 @@ def test_open_metrics_log(finished_run):
     panel = studio.panels["trainer_monitor"]
     panel.loss_plot.clear()
     studio.window.route_files([run_dir / "metrics.jsonl"])  # dropped on the window
-    assert panel.loss_plot.series["loss_G"].steps == list(range(1, 13))
+    assert panel.loss_plot.series["loss_G"].steps.tolist() == list(range(1, 13))

@@ -1,5 +1,8 @@
 """The background TrainingWorker inside a real (offscreen) studio."""
 
+import os
+import sys
+import threading
 import time
 
 import numpy as np
@@ -10,7 +13,7 @@ from PySide6.QtCore import QTimer
 from studio import hookimpl
 from studio.catalog import RunSetup
 from studio.contributions import DatasetSpec, ModelKind
-from studio.runtime.training_worker import RunRequest, RunState
+from studio.runtime.training_worker import TRAINING_NICENESS, RunRequest, RunState
 from studio.testing.trainers import DivergingTrainer
 
 TINY = {"nz": 16, "ngf": 8, "ndf": 8, "batch_size": 16, "lr": 2e-3}
@@ -158,3 +161,11 @@ def test_a_bad_request_fails_with_a_message(studio, qtbot, tmp_path):
         worker.start(bad)
     assert "nope" in blocker.args[0]
     assert worker.state is RunState.FAILED
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread niceness is Linux's")
+def test_training_runs_nicer_than_the_ui(studio, qtbot):
+    worker = studio.training
+    qtbot.waitUntil(lambda: worker.thread_native_id is not None, timeout=5000)
+    ui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert os.getpriority(os.PRIO_PROCESS, worker.thread_native_id) == min(ui + TRAINING_NICENESS, 19)
