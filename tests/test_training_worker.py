@@ -92,7 +92,8 @@ def test_pause_resume_stop_while_the_ui_keeps_running(studio, qtbot, tmp_path):
     timer.start(10)
 
     worker.start(request(tmp_path, steps=100_000, checkpoint_every=100_000))
-    qtbot.waitUntil(lambda: len(seen["metrics"]) >= 20, timeout=60_000)
+    qtbot.waitUntil(lambda: len(seen["metrics"]) >= 20 or seen["failed"], timeout=60_000)
+    assert not seen["failed"], seen["failed"]
     with qtbot.waitSignal(worker.state_changed, check_params_cb=lambda s: s == "paused", timeout=5000):
         worker.pause()
     paused_at = len(seen["metrics"])
