@@ -12,9 +12,6 @@ The step loop itself is :class:`studio.ml.training.run.TrainingRun`, which the C
 from __future__ import annotations
 
 import logging
-import os
-import sys
-import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -30,10 +27,6 @@ log = logging.getLogger(__name__)
 
 BURST_SECONDS = 0.05
 METRICS_INTERVAL = 0.1  # 10 UI updates/s: on 2 cores every redraw is taken from training
-# Training runs this much "nicer" than the UI (Linux). On a machine whose cores training keeps busy,
-# the UI thread then gets a core as soon as it has work, instead of sharing it: a 10 ms repaint
-# took 40-60 ms at equal priority. When the UI is idle, training still gets every core.
-TRAINING_NICENESS = 5
 
 
 class RunState(str, Enum):
@@ -98,11 +91,9 @@ class TrainingWorker(QObject):
         self._last_emit = 0.0
         self._rate_window: list[tuple[float, int]] = []
         self._next_burst: QTimer | None = None  # made on the worker thread, so it lives there
-        self.thread_native_id: int | None = None
         self._thread = QThread()
         self._thread.setObjectName("training")
         self.moveToThread(self._thread)
-        self._thread.started.connect(self._on_thread_started)  # runs in the new thread
         self._start_requested.connect(self._start)
         self._pause_requested.connect(self._pause)
         self._resume_requested.connect(self._resume)
@@ -143,12 +134,6 @@ class TrainingWorker(QObject):
         self._thread.wait(timeout_ms)
 
     # -- worker thread ----------------------------------------------------------------------
-    @Slot()
-    def _on_thread_started(self) -> None:
-        # before torch's first parallel op here, so the OpenMP threads it starts inherit the niceness
-        self.thread_native_id = threading.get_native_id()
-        lower_thread_priority(TRAINING_NICENESS)
-
     def _set_state(self, state: RunState) -> None:
         self._state = state
         self.state_changed.emit(state.value)
@@ -319,14 +304,3 @@ class TrainingWorker(QObject):
         self._set_state(RunState.FAILED)
         self.failed.emit(message)
 
-
-def lower_thread_priority(niceness: int) -> None:
-    """Raise the calling thread's nice value by ``niceness``; Linux only, where setpriority on a
-    thread id affects just that thread (elsewhere it would renice the whole process)."""
-    if not sys.platform.startswith("linux"):
-        return
-    tid = threading.get_native_id()
-    try:
-        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
-    except OSError as exc:  # e.g. a sandbox that forbids it: training just keeps equal priority
-        log.info("could not lower the training thread's priority: %s", exc)
