@@ -78,6 +78,7 @@ def worker_run(app, studio, steps: int, out_dir: Path) -> tuple[float, float]:
     wait_until(app, lambda: done, timeout=3600, wake=[studio.training.finished])
     stall = meter.longest_stall_ms()
     meter.timer.stop()
+    studio.training.sync()  # out of emit before disconnecting
     studio.training.metrics.disconnect(records.extend)
     studio.training.finished.disconnect(done.append)
     timed = [r for r in records if r["step"] > WARMUP]

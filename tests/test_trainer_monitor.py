@@ -16,6 +16,7 @@ def finished_run(make_studio, qtbot, tmp_path):
     setup = RunSetup("dcgan", "digits", image_size=32, channels=1, seed=0, config=TINY)
     with qtbot.waitSignal(studio.training.finished, timeout=60_000):
         studio.training.start(RunRequest(12, tmp_path / "run", setup, sample_every=4, checkpoint_every=100))
+    studio.training.sync()  # the worker may still be inside emit: see TrainingWorker.sync
     return studio, tmp_path / "run"
 
 
@@ -43,6 +44,7 @@ def test_load_checkpoint_then_continue(finished_run, qtbot):
     panel.form.steps.setValue(15)
     with qtbot.waitSignal(studio.training.finished, timeout=60_000):
         panel.train()
+    studio.training.sync()  # the worker may still be inside emit: see TrainingWorker.sync
     qtbot.waitUntil(lambda: panel.loss_plot.series["loss_D"].steps[-1] == 15, timeout=5000)
     assert panel.loss_plot.series["loss_D"].steps.tolist() == list(range(1, 16))
 

@@ -69,6 +69,7 @@ def test_worker_trains_the_generator_toward_the_data(studio, qtbot, tmp_path):
     seen = record(worker)
     with qtbot.waitSignal(worker.finished, timeout=120_000):
         worker.start(request(tmp_path, steps=200, sample_every=200, checkpoint_every=1000))
+    worker.sync()  # the worker may still be inside emit: see TrainingWorker.sync
     assert [r["step"] for r in seen["metrics"]] == list(range(1, 201))
     target = make_grid(one_image_dataset(32, 1, None, 0).images[:64].repeat(1, 1, 1, 1)).astype(float)
     (first_step, first), (last_step, last) = seen["samples"][0], seen["samples"][-1]
@@ -108,6 +109,7 @@ def test_pause_resume_stop_while_the_ui_keeps_running(studio, qtbot, tmp_path):
 
     with qtbot.waitSignal(worker.finished, timeout=30_000):
         worker.stop()
+    worker.sync()  # the worker may still be inside emit: see TrainingWorker.sync
     timer.stop()
     assert worker.state is RunState.FINISHED
     steps = [r["step"] for r in seen["metrics"]]
@@ -129,6 +131,7 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(studio, qtbot
     seen = record(worker)
     with qtbot.waitSignal(worker.failed, timeout=60_000) as blocker:
         worker.start(request(tmp_path, steps=50, kind="nan_dcgan", checkpoint_every=5))
+    worker.sync()  # the worker may still be inside emit: see TrainingWorker.sync
     message = blocker.args[0]
     assert "loss_D" in message and "7" in message and "last.safetensors" in message
     qtbot.waitUntil(lambda: worker.state is RunState.FAILED, timeout=5000)
@@ -142,12 +145,14 @@ def test_resume_continues_from_the_checkpoint(studio, qtbot, tmp_path):
     worker = studio.training
     with qtbot.waitSignal(worker.finished, timeout=60_000):
         worker.start(request(tmp_path, steps=10))
+    worker.sync()  # the worker may still be inside emit: see TrainingWorker.sync
     seen = record(worker)
     started = []
     worker.run_started.connect(started.append)
     resume = RunRequest(total_steps=15, out_dir=tmp_path / "run", resume_from=tmp_path / "run" / "last.safetensors")
     with qtbot.waitSignal(worker.finished, timeout=60_000):
         worker.start(resume)
+    worker.sync()  # the worker may still be inside emit: see TrainingWorker.sync
     assert started[0]["step"] == 10
     assert [r["step"] for r in seen["metrics"]] == list(range(11, 16))
 
@@ -157,6 +162,7 @@ def test_a_bad_request_fails_with_a_message(studio, qtbot, tmp_path):
     bad = RunRequest(total_steps=5, out_dir=tmp_path / "r", setup=RunSetup("dcgan", "folder", dataset_path=str(tmp_path / "nope")))
     with qtbot.waitSignal(worker.failed, timeout=30_000) as blocker:
         worker.start(bad)
+    worker.sync()  # the worker may still be inside emit: see TrainingWorker.sync
     assert "nope" in blocker.args[0]
     assert worker.state is RunState.FAILED
 
