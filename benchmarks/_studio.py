@@ -28,28 +28,31 @@ def wait_until(app, condition, timeout: float, wake=()) -> None:
     """Run the UI event loop, as the studio does, until ``condition()`` holds.
 
     The loop blocks in Qt's dispatcher, so waiting costs no CPU (polling processEvents would take
-    cycles from the threads being measured). ``condition`` is checked whenever one of the ``wake``
-    signals arrives and every 20 ms.
+    cycles from the threads being measured). ``condition`` is checked on the UI thread whenever
+    one of the ``wake`` signals arrives there, and every 20 ms.
     """
-    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtCore import QEventLoop, QObject, QTimer, Slot
+
+    class Checker(QObject):  # a QObject slot: queued to this thread, not run in the emitter's
+        @Slot()
+        def check(self):
+            if condition():
+                loop.quit()
 
     if condition():
         return
     loop = QEventLoop()
+    checker = Checker()
     timed_out = []
-
-    def check(*_):
-        if condition():
-            loop.quit()
 
     def give_up():
         timed_out.append(True)
         loop.quit()
 
-    poll = QTimer(interval=20, timeout=check)
+    poll = QTimer(interval=20, timeout=checker.check)
     deadline = QTimer(singleShot=True, interval=int(timeout * 1000), timeout=give_up)
     for signal in wake:
-        signal.connect(check)
+        signal.connect(checker.check)
     poll.start()
     deadline.start()
     try:
@@ -58,7 +61,7 @@ def wait_until(app, condition, timeout: float, wake=()) -> None:
         poll.stop()
         deadline.stop()
         for signal in wake:
-            signal.disconnect(check)
+            signal.disconnect(checker.check)
     if timed_out and not condition():
         raise TimeoutError("benchmark step did not finish in time")
 

@@ -35,17 +35,23 @@ def bare_forward_ms(generator, n: int = 100) -> float:
 
 
 def measure(app, studio, requests: int) -> list[float]:
-    """Ping-pong: one request in flight, like a user scrubbing a slider and waiting for the image."""
+    """Ping-pong: one request in flight, like a user scrubbing a slider and waiting for the image.
+    Each latency ends when the result arrives on the UI thread, where a panel would show it."""
+    from PySide6.QtCore import QObject, Slot
+
     latencies: list[float] = []
     sent: dict[int, float] = {}
     received = []
 
-    def on_result(requester, stamp, image):
-        if requester == "benchmark":
-            latencies.append(time.perf_counter() - sent[stamp])
-            received.append(stamp)
+    class Receiver(QObject):  # lives on the UI thread: the result is delivered there, queued
+        @Slot(str, int, object)
+        def on_result(self, requester, stamp, image):
+            if requester == "benchmark":
+                latencies.append(time.perf_counter() - sent[stamp])
+                received.append(stamp)
 
-    studio.models.result_ready.connect(on_result)
+    receiver = Receiver()
+    studio.models.result_ready.connect(receiver.on_result)
     z = torch.randn(1, NZ)
     for _ in range(requests):
         expected = len(received) + 1
@@ -53,7 +59,7 @@ def measure(app, studio, requests: int) -> list[float]:
         stamp = studio.models.submit("benchmark", "bench-g64", lambda g, device: g(z.to(device)).cpu())
         sent[stamp] = submitted
         wait_until(app, lambda: len(received) >= expected, timeout=30, wake=[studio.models.result_ready])
-    studio.models.result_ready.disconnect(on_result)
+    studio.models.result_ready.disconnect(receiver.on_result)
     return latencies
 
 
