@@ -78,14 +78,16 @@ def main() -> None:
     studio.models.publish("bench-g64", generator)
     idle = measure(app, studio, args.requests)
 
-    records = []
-    studio.training.metrics.connect(records.extend)
+    from studio.testing.signals import SignalRecorder
+
+    seen = SignalRecorder(studio.training, "metrics")  # on the UI thread, as a panel's slots
     setup = RunSetup("dcgan", "shapes", image_size=32, channels=3, seed=0, config={"batch_size": 64})
     out = Path(studio.settings.fileName()).parent / "latency-run"
     studio.training.start(RunRequest(10**7, out, setup, sample_every=100, checkpoint_every=10**9))
-    wait_until(app, lambda: len(records) >= 5, timeout=600)  # training is in full swing
+    wait_until(app, lambda: len(seen.args("metrics")) >= 5, timeout=600, wake=[seen.recorded])  # in full swing
+    first_step = seen.args("metrics")[-1][0][-1]["step"]
     training = measure(app, studio, args.requests)
-    steps_during = records[-1]["step"] - 5
+    steps_during = seen.args("metrics")[-1][0][-1]["step"] - first_step
     studio.shutdown()
     print(json.dumps({
         "benchmark": "interactive_latency",

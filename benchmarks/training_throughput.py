@@ -66,21 +66,22 @@ def worker_run(app, studio, steps: int, out_dir: Path) -> tuple[float, float]:
     from studio.catalog import RunSetup
     from studio.runtime.training_worker import RunRequest
 
-    records = []
-    done = []
-    studio.training.metrics.connect(records.extend)
-    studio.training.finished.connect(done.append)
+    from studio.testing.signals import SignalRecorder
+
+    seen = SignalRecorder(studio.training, "metrics", "finished")  # on the UI thread, as a panel's slots
+
+    def records():
+        return [record for (batch,) in seen.args("metrics") for record in batch]
+
     setup = RunSetup("dcgan", "shapes", image_size=32, channels=3, seed=0, config=CONFIG)
     meter = StallMeter()
     studio.training.start(RunRequest(steps + WARMUP, out_dir, setup, sample_every=100, checkpoint_every=10**9))
-    wait_until(app, lambda: len(records) >= WARMUP, timeout=600, wake=[studio.training.metrics])
+    wait_until(app, lambda: len(records()) >= WARMUP, timeout=600, wake=[seen.recorded])
     meter.reset()
-    wait_until(app, lambda: done, timeout=3600, wake=[studio.training.finished])
+    wait_until(app, lambda: seen.args("finished"), timeout=3600, wake=[seen.recorded])
     stall = meter.longest_stall_ms()
     meter.timer.stop()
-    studio.training.sync()  # out of emit before disconnecting
-    studio.training.metrics.disconnect(records.extend)
-    studio.training.finished.disconnect(done.append)
+    records = records()
     timed = [r for r in records if r["step"] > WARMUP]
     # step k's record is stamped when step k ends: the span from step WARMUP's end covers `steps` steps
     start = next(r["time"] for r in records if r["step"] == WARMUP)

@@ -6,6 +6,7 @@ import pytest
 
 from studio.catalog import RunSetup
 from studio.runtime.training_worker import RunRequest
+from studio.testing.signals import SignalRecorder
 
 TINY = {"nz": 16, "ngf": 8, "ndf": 8, "batch_size": 8, "lr": 2e-4, "beta1": 0.5}
 
@@ -14,9 +15,9 @@ TINY = {"nz": 16, "ngf": 8, "ndf": 8, "batch_size": 8, "lr": 2e-4, "beta1": 0.5}
 def finished_run(make_studio, qtbot, tmp_path):
     studio = make_studio()
     setup = RunSetup("dcgan", "digits", image_size=32, channels=1, seed=0, config=TINY)
-    with qtbot.waitSignal(studio.training.finished, timeout=60_000):
-        studio.training.start(RunRequest(12, tmp_path / "run", setup, sample_every=4, checkpoint_every=100))
-    studio.training.sync()  # the worker may still be inside emit: see TrainingWorker.sync
+    seen = SignalRecorder(studio.training, "finished")
+    studio.training.start(RunRequest(12, tmp_path / "run", setup, sample_every=4, checkpoint_every=100))
+    seen.wait(qtbot, "finished", timeout=60_000)
     return studio, tmp_path / "run"
 
 
@@ -42,9 +43,9 @@ def test_load_checkpoint_then_continue(finished_run, qtbot):
     assert panel.loss_plot.series["loss_D"].steps.tolist() == list(range(1, 13))
     assert panel.train_button.text() == "Continue"
     panel.form.steps.setValue(15)
-    with qtbot.waitSignal(studio.training.finished, timeout=60_000):
-        panel.train()
-    studio.training.sync()  # the worker may still be inside emit: see TrainingWorker.sync
+    seen = SignalRecorder(studio.training, "finished")
+    panel.train()
+    seen.wait(qtbot, "finished", timeout=60_000)
     qtbot.waitUntil(lambda: panel.loss_plot.series["loss_D"].steps[-1] == 15, timeout=5000)
     assert panel.loss_plot.series["loss_D"].steps.tolist() == list(range(1, 16))
 
@@ -52,9 +53,9 @@ def test_load_checkpoint_then_continue(finished_run, qtbot):
 def test_save_checkpoint_where_the_user_asks(finished_run, qtbot, tmp_path):
     studio, run_dir = finished_run
     target = tmp_path / "elsewhere" / "mine.safetensors"
-    with qtbot.waitSignal(studio.training.checkpoint_saved, timeout=10_000) as blocker:
-        studio.training.save_checkpoint(target)
-    assert blocker.args == [str(target), 12]
+    seen = SignalRecorder(studio.training, "checkpoint_saved")
+    studio.training.save_checkpoint(target)
+    assert seen.wait(qtbot, "checkpoint_saved", timeout=10_000) == (str(target), 12)
     from studio.ml.checkpoints import read_checkpoint_meta
 
     assert read_checkpoint_meta(target)["step"] == 12

@@ -125,17 +125,6 @@ class TrainingWorker(QObject):
     def save_checkpoint(self, path: Path | None = None) -> None:
         self._save_requested.emit(path)
 
-    def sync(self) -> None:
-        """Return once the worker thread has finished the burst or command it is in.
-
-        Signals connected to plain Python callables are called in the emitting thread, so a
-        ``finished`` handler can run while the worker is still inside ``emit``; connecting new
-        handlers then races with that emission inside PySide (a segfault, seen in tests). Call
-        this between a run's end and connecting to the worker again from another thread.
-        """
-        if self._thread.isRunning() and QThread.currentThread() is not self._thread:
-            QMetaObject.invokeMethod(self, "_noop", Qt.ConnectionType.BlockingQueuedConnection)
-
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Stop a run (writing its final checkpoint) and end the thread."""
         if self._thread.isRunning():
@@ -145,10 +134,6 @@ class TrainingWorker(QObject):
         self._thread.wait(timeout_ms)
 
     # -- worker thread ----------------------------------------------------------------------
-    @Slot()
-    def _noop(self) -> None:
-        """For ``sync``: runs once everything queued before it has run."""
-
     def _set_state(self, state: RunState) -> None:
         self._state = state
         self.state_changed.emit(state.value)
