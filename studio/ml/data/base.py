@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+SEQUENCES = (None, "open", "closed")
+
 
 class DatasetError(ValueError):
     """A dataset could not be built; the message names the folder or file."""
@@ -22,6 +24,8 @@ class ImageDataset:
 
     ``factors`` holds per-image ground truth when the set has it (the synthetic shapes do).
     ``skipped`` lists ``(path, reason)`` for files that could not be used.
+    ``sequence`` says the images are consecutive frames of a video: None (unordered images),
+    "open" (frame N-1 is the last) or "closed" (a loop: frame N-1 is followed by frame 0).
     """
 
     name: str
@@ -29,12 +33,15 @@ class ImageDataset:
     factors: dict[str, np.ndarray] = field(default_factory=dict)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     description: str = ""
+    sequence: str | None = None
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.ndim != 4:
             raise ValueError("ImageDataset.images must be a uint8 tensor of shape (N, C, H, W)")
         if len(self.images) == 0:
             raise ValueError(f"dataset {self.name!r} has no images")
+        if self.sequence not in SEQUENCES:
+            raise ValueError(f"ImageDataset.sequence must be one of {SEQUENCES}, not {self.sequence!r}")
 
     def __len__(self) -> int:
         return len(self.images)
@@ -51,6 +58,22 @@ class ImageDataset:
         """A random batch (with replacement across batches) as float32 in [-1, 1]."""
         index = torch.randint(len(self.images), (batch_size,), generator=generator)
         return to_signed_float(self.images[index])
+
+    def batch_pairs(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Random frames and the frames that follow them, ``(frames_t, frames_t_plus_1)``, as
+        float32 in [-1, 1]: the training pairs of a model that predicts the next frame.
+
+        In an "open" sequence t is drawn from 0..N-2; in a "closed" one from 0..N-1, the last
+        frame's successor being frame 0. Raises ValueError if the images are not a sequence.
+        """
+        if self.sequence is None:
+            raise ValueError(f"dataset {self.name!r} is not a sequence of frames: it has no next-frame pairs")
+        if len(self.images) < 2:
+            raise ValueError(f"dataset {self.name!r} has {len(self.images)} frame: pairs need at least 2")
+        count = len(self.images) if self.sequence == "closed" else len(self.images) - 1
+        index = torch.randint(count, (batch_size,), generator=generator)
+        successor = (index + 1) % len(self.images)
+        return to_signed_float(self.images[index]), to_signed_float(self.images[successor])
 
 
 def to_signed_float(images: torch.Tensor) -> torch.Tensor:

@@ -1,5 +1,8 @@
 """The user's own images: every readable image under a folder, centre-cropped and resized.
 
+A frame folder (a video exported as images) loads the same way, in natural order of the file
+names (frame2 before frame10), as an ordered sequence.
+
 A folder of real files always has a few bad ones (cut-off downloads, a text file saved as .png,
 empty files, formats PIL cannot decode): each is skipped, named in a logged warning and listed in
 ``dataset.skipped``; it never stops the load.
@@ -10,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -37,15 +41,25 @@ def image_extensions() -> frozenset[str]:
     return frozenset(ext.lower() for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN)
 
 
-def find_image_files(folder: Path) -> list[Path]:
-    """Image files under ``folder``, recursively, in a stable order. Hidden files and folders
-    (".thumbnails", macOS "._name.jpg" resource forks) are not images and are left out."""
+def find_image_files(folder: Path, natural: bool = False) -> list[Path]:
+    """Image files under ``folder``, recursively, sorted by their path relative to ``folder``
+    (``natural``: in natural order, see natural_key). Hidden files and folders (".thumbnails",
+    macOS "._name.jpg" resource forks) are not images and are left out."""
     extensions = image_extensions()
     found = []
     for root, dirs, files in os.walk(folder):  # does not follow symlinked folders: no loops
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         found += [Path(root, f) for f in files if not f.startswith(".") and Path(f).suffix.lower() in extensions]
-    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+    key = natural_key if natural else str
+    return sorted(found, key=lambda p: key(p.relative_to(folder).as_posix()))
+
+
+def natural_key(text: str) -> tuple[list[str | int], str]:
+    """Sort key that compares runs of digits by their value, so "frame2" comes before "frame10"
+    (exported video frames are often numbered without leading zeros). Ties such as "f01" and
+    "f1" fall back to the plain text, so the order is still total and stable."""
+    parts = re.split(r"(\d+)", text)  # text, digits, text, ...: the same type at the same index
+    return [int(part) if index % 2 else part for index, part in enumerate(parts)], text
 
 
 def load_image_folder(
@@ -59,13 +73,34 @@ def load_image_folder(
     ``channels`` None: 1 if every image is grayscale, else 3. ``progress(done, total)`` is called
     after each file. Raises DatasetError if the folder does not exist or has no usable image.
     """
+    return _load_folder(path, size, channels, progress, frames=False)
+
+
+def load_frame_folder(
+    path: Path | str,
+    size: int,
+    channels: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImageDataset:
+    """The frames of a video exported as images: every image under ``path`` as load_image_folder
+    loads it, ordered by the natural sort of the paths (frame2 before frame10), as an "open"
+    sequence (``dataset.batch_pairs`` gives each frame with the next). A skipped file is reported
+    the same way; its neighbours then count as consecutive.
+    """
+    return _load_folder(path, size, channels, progress, frames=True)
+
+
+def _load_folder(
+    path: Path | str, size: int, channels: int | None, progress: Callable[[int, int], None] | None, frames: bool
+) -> ImageDataset:
+    """Both loaders; ``frames`` sorts the files naturally and marks the images an open sequence."""
     if channels not in (None, 1, 3):
         raise ValueError(f"channels must be 1, 3 or None, not {channels}")
     folder = Path(path).expanduser() if path is not None else None
     if folder is None or not folder.is_dir():
         what = "is not a folder" if folder is not None and folder.exists() else "does not exist"
         raise DatasetError(f"image folder {folder} {what}")
-    files = find_image_files(folder)
+    files = find_image_files(folder, natural=frames)
     pixels = np.empty((len(files), size, size, 3), dtype=np.uint8)
     count, all_gray, skipped = 0, True, []
     with _truncated_images_fail():
@@ -89,7 +124,9 @@ def load_image_folder(
         name=folder.name,
         images=images,
         skipped=skipped,
-        description=f"{count} images from {folder}" + (f" ({len(skipped)} unreadable, skipped)" if skipped else ""),
+        description=f"{count} {'frames' if frames else 'images'} from {folder}"
+        + (f" ({len(skipped)} unreadable, skipped)" if skipped else ""),
+        sequence="open" if frames else None,
     )
 
 
