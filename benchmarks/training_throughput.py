@@ -24,7 +24,8 @@ from _studio import StallMeter, offscreen_studio, wait_until  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-CONFIG = {"nz": 100, "ngf": 64, "ndf": 64, "batch_size": 64, "lr": 2e-4, "beta1": 0.5, "d_norm": "spectral"}
+CONFIG = {"nz": 100, "ngf": 64, "ndf": 64, "batch_size": 64, "lr": 2e-4, "beta1": 0.0, "beta2": 0.9,
+          "d_norm": "spectral", "g_upsample": "resize"}
 WARMUP = 5
 
 
@@ -33,10 +34,10 @@ def bare_loop(dataset, steps: int) -> float:
     from studio.ml.models.dcgan import Discriminator, Generator
 
     torch.manual_seed(0)
-    G = Generator(CONFIG["nz"], CONFIG["ngf"], dataset.channels, dataset.size)
+    G = Generator(CONFIG["nz"], CONFIG["ngf"], dataset.channels, dataset.size, CONFIG["g_upsample"])
     D = Discriminator(CONFIG["ndf"], dataset.channels, dataset.size, CONFIG["d_norm"])
-    opt_g = torch.optim.Adam(G.parameters(), lr=CONFIG["lr"], betas=(CONFIG["beta1"], 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=CONFIG["lr"], betas=(CONFIG["beta1"], 0.999))
+    opt_g = torch.optim.Adam(G.parameters(), lr=CONFIG["lr"], betas=(CONFIG["beta1"], CONFIG["beta2"]))
+    opt_d = torch.optim.Adam(D.parameters(), lr=CONFIG["lr"], betas=(CONFIG["beta1"], CONFIG["beta2"]))
     loss = nn.BCEWithLogitsLoss()
     bs, gen = CONFIG["batch_size"], torch.Generator().manual_seed(0)
     ones, zeros = torch.ones(bs), torch.zeros(bs)

@@ -9,10 +9,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def thread_stacks() -> str:
-    """Every thread's Python stack: where a worker was when a test gave up waiting for it."""
+    """The other threads' Python stacks: where a worker was when a test gave up waiting for it."""
     names = {thread.ident: thread.name for thread in threading.enumerate()}
     parts = []
     for ident, frame in sys._current_frames().items():
+        if ident == threading.get_ident():
+            continue  # the test's own stack is in its traceback
         parts.append(f"--- thread {names.get(ident, ident)}\n" + "".join(traceback.format_stack(frame)))
     return "\n".join(parts)
 
@@ -21,5 +23,5 @@ def thread_stacks() -> str:
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
-    if report.when == "call" and report.failed:
+    if report.when == "call" and report.failed and threading.active_count() > 1:
         report.sections.append(("thread stacks when the test failed", thread_stacks()))

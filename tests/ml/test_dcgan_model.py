@@ -3,13 +3,15 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-from studio.ml.models.dcgan import D_NORMS, Discriminator, Generator
+from studio.ml.models.dcgan import D_NORMS, G_UPSAMPLES, Discriminator, Generator
 
 
 @pytest.mark.parametrize("size", [32, 64])
 @pytest.mark.parametrize("channels", [1, 3])
-def test_output_shapes(size, channels):
-    G, D = Generator(nz=17, ngf=8, channels=channels, image_size=size), Discriminator(8, channels, size)
+@pytest.mark.parametrize("upsample", G_UPSAMPLES)
+def test_output_shapes(size, channels, upsample):
+    G = Generator(nz=17, ngf=8, channels=channels, image_size=size, upsample=upsample)
+    D = Discriminator(8, channels, size)
     images = G(torch.randn(5, 17))
     assert images.shape == (5, channels, size, size)
     assert images.min() >= -1 and images.max() <= 1  # tanh
@@ -34,10 +36,16 @@ def test_64_matches_pytorch_examples_and_32_has_one_layer_less():
     def convs(module, kind):
         return [m for m in module.modules() if isinstance(m, kind)]
 
-    G64, G32 = Generator(100, 64, 3, 64), Generator(100, 64, 3, 32)
+    G64, G32 = Generator(100, 64, 3, 64, "transposed"), Generator(100, 64, 3, 32, "transposed")
     assert [(c.in_channels, c.out_channels) for c in convs(G64, nn.ConvTranspose2d)] == [
         (100, 512), (512, 256), (256, 128), (128, 64), (64, 3)]
     assert len(convs(G32, nn.ConvTranspose2d)) == 4
+    # resize: the same widths, each doubling a nearest upsample and a 3x3 conv
+    resized = Generator(100, 64, 3, 64, "resize")
+    assert [(c.in_channels, c.out_channels) for c in convs(resized, (nn.ConvTranspose2d, nn.Conv2d))] == [
+        (100, 512), (512, 256), (256, 128), (128, 64), (64, 3)]
+    assert len(convs(resized, nn.Upsample)) == 4
+    assert all(c.kernel_size == (3, 3) for c in convs(resized, nn.Conv2d))
     for norm in D_NORMS:
         D64, D32 = Discriminator(64, 3, 64, norm), Discriminator(64, 3, 32, norm)
         assert [(c.in_channels, c.out_channels) for c in convs(D64, nn.Conv2d)] == [
@@ -63,9 +71,11 @@ def test_spectral_norm_bounds_each_conv_weight():
         assert sigma == pytest.approx(1.0, abs=0.05)
 
 
-def test_unknown_norm_is_refused():
+def test_unknown_norm_or_upsampling_is_refused():
     with pytest.raises(ValueError, match="layer"):
         Discriminator(8, 3, 32, "layer")
+    with pytest.raises(ValueError, match="bilinear"):
+        Generator(16, 8, 3, 32, "bilinear")
 
 
 @pytest.mark.parametrize("size", [16, 48, 128])

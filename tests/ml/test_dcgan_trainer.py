@@ -102,13 +102,14 @@ def test_config_is_checked_and_completed(tiny_config, shapes32):
         DCGANTrainer(tiny_config | {"learning_rate": 1.0}, shapes32, "cpu", 0)
     trainer = DCGANTrainer({"image_size": 32, "channels": 3}, shapes32, "cpu", 0)
     assert {k: trainer.config[k] for k in DCGAN_PARAMS} == {
-        "nz": 100, "ngf": 64, "ndf": 64, "batch_size": 64, "lr": 2e-4, "beta1": 0.5, "d_norm": "spectral",
-        "real_label": 0.9}
-    assert trainer.opt_G.param_groups[0]["betas"] == (0.5, 0.999)
+        "nz": 100, "ngf": 64, "ndf": 64, "batch_size": 64, "lr": 2e-4, "beta1": 0.0, "beta2": 0.9,
+        "d_norm": "spectral", "g_upsample": "resize", "real_label": 0.9}
+    assert trainer.opt_G.param_groups[0]["betas"] == (0.0, 0.9)
 
 
 def test_params_describe_the_config():
-    assert set(DCGAN_PARAMS) == {"nz", "ngf", "ndf", "batch_size", "lr", "beta1", "d_norm", "real_label"}
+    assert set(DCGAN_PARAMS) == {"nz", "ngf", "ndf", "batch_size", "lr", "beta1", "beta2", "d_norm", "g_upsample",
+                                 "real_label"}
     for name, param in DCGAN_PARAMS.items():
         assert param.help, name
         if param.choices:

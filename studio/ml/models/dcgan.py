@@ -10,6 +10,14 @@ It is the default because batch norm over separate real and fake batches stalls 
 shapes: D is then blind to a shift or rescaling of the whole fake batch, so it beats G at once
 (D(G(z)) ~ 0.01 by step 100) and G stays a flat gray for thousands of steps. With spectral norm
 the same G draws coloured shapes on the right backgrounds within a few hundred steps.
+
+The generator also has two ways up. "transposed" is the paper's: 4x4 stride-2 transposed convs.
+Their kernels overlap unevenly, which paints a checkerboard over flat areas that takes the
+generator a long time to unlearn (Odena et al. 2016, "Deconvolution and checkerboard
+artifacts"); on the flat-coloured shapes it dominated the first thousand steps. "resize", the
+default, doubles the map by nearest-neighbour upsampling and then applies a 3x3 conv: no
+checkerboard, sharper outlines in the same number of steps, at about 2.25x the multiply-adds of
+each upsampling layer (measured: 30% more time per training step at 32x32).
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from torch import nn
 SIZES = (32, 64)
 INIT_STD = 0.02  # the paper's N(0, 0.02) initialisation
 D_NORMS = ("spectral", "batch")
+G_UPSAMPLES = ("resize", "transposed")
 
 
 def stride2_layers(image_size: int) -> int:
@@ -43,14 +52,24 @@ def _check_positive(**values: int) -> None:
 class Generator(nn.Module):
     """z of shape (N, nz) (or (N, nz, 1, 1)) -> images (N, channels, image_size, image_size) in [-1, 1].
 
-    A 4x4 transposed conv lifts z to a 4x4 map of ``ngf * 2**(layers-1)`` channels; each stride-2
-    layer doubles the resolution and halves the width; the last one outputs ``channels`` with tanh.
+    A 4x4 transposed conv lifts z to a 4x4 map of ``ngf * 2**(layers-1)`` channels; each doubling
+    layer (``upsample``: see the module docstring) doubles the resolution and halves the width;
+    the last one outputs ``channels`` with tanh.
     """
 
-    def __init__(self, nz: int = 100, ngf: int = 64, channels: int = 3, image_size: int = 64):
+    def __init__(self, nz: int = 100, ngf: int = 64, channels: int = 3, image_size: int = 64,
+                 upsample: str = "resize"):
         super().__init__()
         _check_positive(nz=nz, ngf=ngf, channels=channels)
-        self.nz, self.channels, self.image_size = nz, channels, image_size
+        if upsample not in G_UPSAMPLES:
+            raise ValueError(f"DCGAN generator upsample must be one of {G_UPSAMPLES}, not {upsample!r}")
+        self.nz, self.channels, self.image_size, self.upsample = nz, channels, image_size, upsample
+
+        def double(c_in: int, c_out: int) -> list[nn.Module]:
+            if upsample == "transposed":
+                return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False)]
+            return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False)]
+
         n = stride2_layers(image_size)
         width = ngf * 2 ** (n - 1)
         layers: list[nn.Module] = [
@@ -59,13 +78,9 @@ class Generator(nn.Module):
             nn.ReLU(True),
         ]
         for _ in range(n - 1):
-            layers += [
-                nn.ConvTranspose2d(width, width // 2, 4, 2, 1, bias=False),
-                nn.BatchNorm2d(width // 2),
-                nn.ReLU(True),
-            ]
+            layers += [*double(width, width // 2), nn.BatchNorm2d(width // 2), nn.ReLU(True)]
             width //= 2
-        layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1, bias=False), nn.Tanh()]
+        layers += [*double(width, channels), nn.Tanh()]
         self.main = nn.Sequential(*layers)
         self.apply(init_weights)
 
@@ -109,7 +124,15 @@ class Discriminator(nn.Module):
                     nn.utils.parametrizations.spectral_norm(layer)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.main(images).reshape(-1)
+        return self.classify(self.features(images))
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer, (N, C, 4, 4): where a VAE-GAN measures reconstructions."""
+        return self.main[:-1](images)
+
+    def classify(self, features: torch.Tensor) -> torch.Tensor:
+        """Logits from :meth:`features`."""
+        return self.main[-1](features).reshape(-1)
 
 
 def init_weights(module: nn.Module) -> None:

@@ -1,76 +1,49 @@
-"""DCGAN training as in pytorch/examples: non-saturating GAN loss, Adam(2e-4, (0.5, 0.999)).
+"""DCGAN training as in pytorch/examples: non-saturating GAN loss, Adam at 2e-4 (its betas and the
+networks' departures from the paper are parameters: see dcgan_params.py and docs/architecture.md).
 
-Everything random (weight init, batches, z, the fixed sample z) comes from one ``torch.Generator``
-seeded from ``seed``, on the CPU: two trainers with the same seed produce the same losses, on any
-device, whatever else uses torch's global RNG meanwhile. (The networks are built under a forked
-global RNG seeded from that generator, since torch's spectral norm draws its vectors globally.)
+Seeding, checkpoints and the sample grid are shared with the other GANs: see
+:mod:`studio.ml.training.common`.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
-from pathlib import Path
-
 import torch
 from torch import nn
 
-from studio.ml.checkpoints import CheckpointError, load_module_state, optimizer_from_tensors, optimizer_to_tensors
-from studio.ml.data.base import ImageDataset, to_uint8
 from studio.ml.models.dcgan import Discriminator, Generator
+from studio.ml.training.common import GANTrainer
 from studio.ml.training.dcgan_params import DCGAN_PARAMS
 
-GRID_SAMPLES = 64  # fixed z vectors: an 8x8 sample grid
-ADAM_BETA2 = 0.999
 
-DEFAULTS = {name: param.default for name, param in DCGAN_PARAMS.items()}
-SETUP_KEYS = ("image_size", "channels")  # from the run setup (the dataset), not from params
-
-
-class DCGANTrainer:
+class DCGANTrainer(GANTrainer):
     """The Trainer protocol (:mod:`studio.ml.training.base`) for DCGAN."""
 
     kind = "dcgan"
+    params = DCGAN_PARAMS
 
-    def __init__(self, config: dict, dataset: ImageDataset, device: torch.device | str = "cpu", seed: int = 0):
-        self.config = _complete_config(config)
-        if (dataset.size, dataset.channels) != (self.config["image_size"], self.config["channels"]):
-            raise ValueError(
-                f"dataset {dataset.name!r} has {dataset.channels}-channel {dataset.size}x{dataset.size} images, "
-                f"but the model is configured for {self.config['channels']}-channel "
-                f"{self.config['image_size']}x{self.config['image_size']}"
-            )
+    def _build_networks(self) -> None:
         cfg = self.config
-        self.dataset = dataset
-        self.device = torch.device(device)
-        self.seed = int(seed)
-        self.batch_size = cfg["batch_size"]
-        self.nz = cfg["nz"]
-        self.steps_done = 0
-        self.rng = torch.Generator().manual_seed(self.seed)  # CPU: the same draws on every device
-        self.G = self._build(lambda: Generator(self.nz, cfg["ngf"], cfg["channels"], cfg["image_size"]))
+        self.G = self._build(lambda: Generator(self.nz, cfg["ngf"], cfg["channels"], cfg["image_size"],
+                                               cfg["g_upsample"]))
         self.D = self._build(lambda: Discriminator(cfg["ndf"], cfg["channels"], cfg["image_size"], cfg["d_norm"]))
-        betas = (cfg["beta1"], ADAM_BETA2)
+        betas = (cfg["beta1"], cfg["beta2"])
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg["lr"], betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg["lr"], betas=betas)
         self.criterion = nn.BCEWithLogitsLoss()  # on raw logits: safer than Sigmoid + BCELoss
-        self.fixed_z = torch.randn(GRID_SAMPLES, self.nz, generator=self.rng)
         self._real_target = torch.full((self.batch_size,), cfg["real_label"], device=self.device)
         self._real_label = torch.ones(self.batch_size, device=self.device)
         self._fake_label = torch.zeros(self.batch_size, device=self.device)
 
-    def _build(self, make: Callable[[], nn.Module]) -> nn.Module:
-        """``make()`` with its random init drawn from our generator, leaving the global RNG as it was."""
-        seed = int(torch.randint(2**62, (1,), generator=self.rng))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            return make().to(self.device)
+    def _networks(self) -> dict[str, nn.Module]:
+        return {"G": self.G, "D": self.D}
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"optim_G": self.opt_G, "optim_D": self.opt_D}
 
     # -- training ------------------------------------------------------------------------------
     def step(self) -> dict[str, float]:
         real = self.dataset.batch(self.batch_size, self.rng).to(self.device, non_blocking=True)
-        z = torch.randn(self.batch_size, self.nz, generator=self.rng).to(self.device, non_blocking=True)
-        fake = self.G(z)
+        fake = self.G(self._z(self.batch_size))
 
         # D: real -> real_label (1, or 0.9 for one-sided label smoothing), fake -> 0 (fake detached)
         self.opt_D.zero_grad(set_to_none=True)
@@ -90,73 +63,3 @@ class DCGANTrainer:
             stats = torch.stack([loss_D, loss_G, logits_real.sigmoid().mean(), logits_fake.sigmoid().mean()])
         loss_d, loss_g, d_x, d_g_z = stats.cpu().tolist()  # one device sync per step
         return {"loss_D": loss_d, "loss_G": loss_g, "D_x": d_x, "D_G_z": d_g_z}
-
-    # -- looking at it -------------------------------------------------------------------------
-    @torch.no_grad()
-    def sample_grid(self) -> torch.Tensor:
-        """The fixed-z samples, uint8 (64, C, H, W) on the CPU; G in eval mode (running BN stats)."""
-        was_training = self.G.training
-        self.G.eval()
-        try:
-            return to_uint8(self.G(self.fixed_z.to(self.device))).cpu()
-        finally:
-            self.G.train(was_training)
-
-    def inference_model(self) -> nn.Module:
-        """A deep copy of G in eval mode, sharing no storage with the weights being trained."""
-        return copy.deepcopy(self.G).eval().requires_grad_(False)
-
-    # -- state ---------------------------------------------------------------------------------
-    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"optim_G": self.opt_G, "optim_D": self.opt_D}
-
-    def state_tensors(self) -> dict[str, torch.Tensor]:
-        tensors = {f"G.{k}": v for k, v in self.G.state_dict().items()}
-        tensors |= {f"D.{k}": v for k, v in self.D.state_dict().items()}
-        for name, optimizer in self._optimizers().items():
-            tensors |= optimizer_to_tensors(optimizer, f"{name}.")[0]
-        tensors["fixed_z"] = self.fixed_z
-        tensors["rng"] = self.rng.get_state()
-        return tensors
-
-    def extra_state(self) -> dict:
-        extra: dict = {"steps_done": self.steps_done}
-        for name, optimizer in self._optimizers().items():
-            extra[name] = optimizer_to_tensors(optimizer, f"{name}.")[1]
-        return extra
-
-    def load_state(self, tensors: dict[str, torch.Tensor], extra: dict, source: Path | str = "checkpoint") -> None:
-        """Restore everything ``state_tensors``/``extra_state`` saved; CheckpointError (naming
-        ``source``) when the checkpoint was made with another architecture or is incomplete."""
-        load_module_state(self.G, tensors, "G.", source)
-        load_module_state(self.D, tensors, "D.", source)
-        missing = [key for key in ("fixed_z", "rng") if key not in tensors]
-        missing += [key for key in ("steps_done", *self._optimizers()) if key not in extra]
-        if missing:
-            raise CheckpointError(f"{source} is incomplete: no {', '.join(missing)}")
-        if tuple(tensors["fixed_z"].shape) != (GRID_SAMPLES, self.nz):
-            raise CheckpointError(f"{source}: fixed_z has shape {tuple(tensors['fixed_z'].shape)}, "
-                                  f"expected {(GRID_SAMPLES, self.nz)}")
-        for name, optimizer in self._optimizers().items():
-            optimizer_from_tensors(optimizer, tensors, f"{name}.", extra[name], source)
-        try:
-            self.rng.set_state(tensors["rng"].cpu())
-        except RuntimeError as exc:
-            raise CheckpointError(f"{source}: corrupt RNG state: {exc}") from exc
-        self.fixed_z = tensors["fixed_z"].cpu().clone()
-        self.steps_done = int(extra["steps_done"])
-
-
-def _complete_config(config: dict) -> dict:
-    """Defaults filled in, types normalised, unknown keys refused (a typo must not pass silently)."""
-    missing = [key for key in SETUP_KEYS if key not in config]
-    if missing:
-        raise ValueError(f"DCGAN config needs {', '.join(missing)} (from the dataset)")
-    unknown = set(config) - set(DEFAULTS) - set(SETUP_KEYS)
-    if unknown:
-        raise ValueError(f"DCGAN has no parameter(s) {', '.join(sorted(unknown))}")
-    full = DEFAULTS | dict(config)
-    ints = ("image_size", "channels", "nz", "ngf", "ndf", "batch_size")
-    strings = ("d_norm",)
-    return {key: int(value) if key in ints else str(value) if key in strings else float(value)
-            for key, value in full.items()}
