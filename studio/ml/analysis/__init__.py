@@ -1,0 +1,1 @@
+"""Analysis of trained models, Qt-free: closed-loop dynamics, latent paths, novelty."""
