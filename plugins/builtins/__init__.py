@@ -11,12 +11,19 @@ from pathlib import Path
 from studio import hookimpl
 from studio.contributions import DatasetSpec, ModelKind
 from studio.ml.training.dcgan_params import DCGAN_PARAMS
+from studio.ml.training.vaegan_params import VAEGAN_PARAMS
 
 
 def _build_dcgan(config, dataset, device, seed):
     from studio.ml.training.dcgan import DCGANTrainer
 
     return DCGANTrainer(config, dataset, device, seed)
+
+
+def _build_vaegan(config, dataset, device, seed):
+    from studio.ml.training.vaegan import VAEGANTrainer
+
+    return VAEGANTrainer(config, dataset, device, seed)
 
 
 def _shapes(size: int, channels: int | None, path: Path | None, seed: int):
@@ -37,6 +44,18 @@ def _folder(size: int, channels: int | None, path: Path | None, seed: int):
     return load_image_folder(path, size=size, channels=channels)
 
 
+def _walk(size: int, channels: int | None, path: Path | None, seed: int):
+    from studio.ml.data.walk import make_walk
+
+    return make_walk(size=size, channels=channels or 3, seed=seed)
+
+
+def _frames(size: int, channels: int | None, path: Path | None, seed: int):
+    from studio.ml.data.folder import load_frame_folder
+
+    return load_frame_folder(path, size=size, channels=channels)
+
+
 @hookimpl
 def register_model_kinds() -> list[ModelKind]:
     return [
@@ -45,9 +64,18 @@ def register_model_kinds() -> list[ModelKind]:
             title="DCGAN",
             params=DCGAN_PARAMS,
             build_trainer=_build_dcgan,
-            description="Radford et al. 2015: transposed-conv generator, conv discriminator, "
-            "32x32 or 64x64, grayscale or RGB.",
-        )
+            description="Radford et al. 2015: conv generator and discriminator, 32x32 or 64x64, grayscale or "
+            "RGB (spectral-norm D and resize-conv G by default; the paper's layers are parameters).",
+        ),
+        ModelKind(
+            name="vaegan",
+            title="VAE-GAN",
+            params=VAEGAN_PARAMS,
+            build_trainer=_build_vaegan,
+            description="Larsen et al. 2015: an encoder in front of the DCGAN generator, reconstructions "
+            "measured in the discriminator's features. predict=next trains the predictive model "
+            "(frame t -> frame t+1) on ordered frames such as the walk.",
+        ),
     ]
 
 
@@ -74,5 +102,22 @@ def register_datasets() -> list[DatasetSpec]:
             needs_path=True,
             description="Every image under a folder (recursive); unreadable files are skipped "
             "and listed.",
+        ),
+        DatasetSpec(
+            "walk",
+            "Walk (synthetic, ordered frames)",
+            _walk,
+            description="1024 first-person frames of one lap around a courtyard with coloured walls, "
+            "a pillar in each corner and bright landmarks; consecutive, the last leading into the "
+            "first. Made from the seed, no download.",
+        ),
+        DatasetSpec(
+            "frames",
+            "Ordered frame folder…",
+            _frames,
+            needs_path=True,
+            description="A video exported as images: every image under a folder, in natural order "
+            "of the file names (frame2 before frame10), as consecutive frames; unreadable files are "
+            "skipped and listed.",
         ),
     ]
