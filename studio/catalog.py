@@ -117,6 +117,15 @@ class Catalog:
         return trainer, dataset, setup
 
 
+    def load_model(self, checkpoint: Path, device: torch.device) -> tuple[torch.nn.Module, dict, ImageDataset]:
+        """The inference model saved in ``checkpoint`` (eval mode), its metadata as the training
+        worker publishes it (kind, config, step, setup, checkpoint), and its training data."""
+        trainer, dataset, setup = self.restore(checkpoint, device)
+        meta = {"kind": trainer.kind, "config": dict(trainer.config), "step": trainer.steps_done,
+                "setup": setup.to_dict(), "checkpoint": str(checkpoint)}
+        return trainer.inference_model(), meta, dataset
+
+
 def setup_from_meta(meta: dict) -> RunSetup:
     """The RunSetup recorded in a checkpoint's metadata."""
     data = meta["dataset"]

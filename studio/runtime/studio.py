@@ -8,6 +8,8 @@ from PySide6.QtCore import QObject, QSettings, Signal
 
 from studio.catalog import Catalog
 from studio.plugin_manager import PluginManager
+from studio.runtime.datasets import DatasetCache
+from studio.runtime.jobs import JobRunner
 from studio.runtime.model_manager import ModelManager
 from studio.runtime.training_worker import TrainingWorker
 
@@ -20,6 +22,8 @@ class Studio(QObject):
 
     - ``models``: the :class:`ModelManager` (device, models by name, inference thread)
     - ``training``: the one :class:`TrainingWorker`
+    - ``jobs``: the :class:`JobRunner` for long computations with progress and cancel
+    - ``datasets``: the :class:`DatasetCache`: a model's training images from its run setup
     - ``catalog``: model kinds and datasets contributed by plugins
     - ``plugins``: the plugin manager (names, problems)
     - ``settings``: a ``QSettings`` for panels to keep their own state (use your panel id as group)
@@ -40,6 +44,8 @@ class Studio(QObject):
         self.catalog = catalog
         self.models = models
         self.training = training
+        self.jobs = JobRunner(self)
+        self.datasets = DatasetCache(catalog)
         self.settings = settings
         self.window: QMainWindow | None = None
         self.panels: dict[str, QWidget] = {}
@@ -59,6 +65,7 @@ class Studio(QObject):
         self.message.emit(text, timeout_ms)
 
     def shutdown(self) -> None:
-        """Stop training (writing its checkpoint) and the inference thread."""
+        """Stop training (writing its checkpoint), the jobs and the inference thread."""
         self.training.shutdown()
+        self.jobs.shutdown()
         self.models.shutdown()

@@ -86,6 +86,7 @@ class TrainingWorker(QObject):
         self._catalog = catalog
         self._models = models
         self._run = None
+        self._setup: RunSetup | None = None  # of the current run: published with its model
         self._state = RunState.IDLE
         self._pending: list[dict] = []
         self._last_emit = 0.0
@@ -183,6 +184,7 @@ class TrainingWorker(QObject):
             sample_every=request.sample_every,
             checkpoint_every=request.checkpoint_every,
         )
+        self._setup = setup
         return TrainingRun(trainer, settings, setup.dataset_info(dataset))
 
     @Slot()
@@ -252,7 +254,7 @@ class TrainingWorker(QObject):
 
         self.samples.emit(step, make_grid(images))
         trainer = self._run.trainer
-        meta = {"kind": trainer.kind, "config": dict(trainer.config), "step": step}
+        meta = {"kind": trainer.kind, "config": dict(trainer.config), "step": step, "setup": self._setup.to_dict()}
         self._models.publish(live_model_name(trainer.kind), trainer.inference_model(), meta)
 
     @Slot()

@@ -1,0 +1,123 @@
+"""Choose a model to look at: one the studio holds (a live training snapshot, a loaded checkpoint),
+or load one from a checkpoint file. Shared by every panel that inspects a model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from torch import nn
+
+    from studio.runtime.model_manager import LoadedModel
+
+
+def model_name_for(checkpoint: Path, kind: str) -> str:
+    """``"vaegan: walk-run/last"``: the kind, the run folder and the file, short enough for a combo."""
+    return f"{kind}: {checkpoint.parent.name}/{checkpoint.stem}"
+
+
+class ModelPicker(QWidget):
+    """A combo of the studio's models that ``accepts(module)``, and a Load button.
+
+    ``model_changed(name)`` fires when the choice changes, and when the chosen model is published
+    again (a newer training snapshot); ``name`` is "" when there is none.
+    """
+
+    model_changed = Signal(str)
+
+    def __init__(self, studio, accepts: Callable[[nn.Module], bool] = lambda module: True,
+                 file_filter: str = "Checkpoints (*.safetensors)", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.studio, self.accepts, self.file_filter = studio, accepts, file_filter
+        self.combo = QComboBox()
+        self.combo.setMinimumContentsLength(18)
+        self.combo.setPlaceholderText("no model yet: train one or load a checkpoint")
+        self.load_button = QPushButton("Load…")
+        self.load_button.setToolTip("Load a trained model from a checkpoint (.safetensors)")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.combo, 1)
+        layout.addWidget(self.load_button)
+        self._load_jobs: dict[int, Path] = {}
+        self.load_button.clicked.connect(self._ask_checkpoint)
+        self.combo.currentTextChanged.connect(self._on_choice)
+        studio.models.model_published.connect(self._on_published)
+        studio.jobs.finished.connect(self._on_job_finished)
+        studio.jobs.failed.connect(self._on_job_failed)
+        self.refresh()
+
+    def current_name(self) -> str:
+        return self.combo.currentText()
+
+    def current(self) -> LoadedModel | None:
+        name = self.current_name()
+        return self.studio.models.get(name) if name else None
+
+    def refresh(self) -> None:
+        """List the models that fit, keeping the current choice when it is still there."""
+        current = self.current_name()
+        names = [n for n in self.studio.models.names() if self._fits(n)]
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        self.combo.addItems(names)
+        if current in names:
+            self.combo.setCurrentText(current)
+        self.combo.blockSignals(False)
+        if self.current_name() != current:
+            self.model_changed.emit(self.current_name())
+
+    def _fits(self, name: str) -> bool:
+        loaded = self.studio.models.get(name)
+        return loaded is not None and self.accepts(loaded.module)
+
+    def _on_choice(self, name: str) -> None:
+        self.model_changed.emit(name)
+
+    def _on_published(self, name: str) -> None:
+        if name == self.current_name():
+            self.model_changed.emit(name)  # a newer snapshot of the model on show
+        elif self.combo.findText(name) < 0:
+            self.refresh()
+            if not self.current_name() and self._fits(name):
+                self.combo.setCurrentText(name)
+
+    # -- loading a checkpoint ----------------------------------------------------------------
+    def _ask_checkpoint(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load a model", "", self.file_filter)
+        if path:
+            self.load_checkpoint(Path(path))
+
+    def load_checkpoint(self, path: Path) -> None:
+        """Load in the background; the model is published (and chosen) when it is ready."""
+        studio = self.studio
+
+        def load(context):
+            module, meta, dataset = studio.catalog.load_model(path, studio.models.device)
+            name = model_name_for(path, meta["kind"])
+            studio.datasets.put(meta["setup"], dataset)
+            studio.models.publish(name, module, meta)
+            return name
+
+        job = studio.jobs.submit(f"loading {path.name}", load)
+        self._load_jobs[job.id] = path
+        self.load_button.setEnabled(False)
+
+    def _on_job_finished(self, job_id: int, name) -> None:
+        if self._load_jobs.pop(job_id, None) is None:
+            return
+        self.load_button.setEnabled(True)
+        self.refresh()
+        if name and self._fits(name):
+            self.combo.setCurrentText(name)
+        elif name:
+            self.studio.show_message(f"{name} does not fit this panel")
+
+    def _on_job_failed(self, job_id: int, message: str) -> None:
+        if self._load_jobs.pop(job_id, None) is not None:
+            self.load_button.setEnabled(True)
+            self.studio.show_message(message)
