@@ -121,6 +121,7 @@ def main() -> None:
         "ratio_of_medians": round(statistics.median(worker) / statistics.median(bare), 3),
         "ratio_target": 0.95,
         "longest_ui_stall_ms": round(max(stalls), 1),
+        "ui_stall_per_round_ms": [round(s, 1) for s in stalls],
         "ui_stall_target_ms": 50,
     }
     print(json.dumps(result, indent=2))
