@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from superqt import QLabeledSlider
 
-from studio_plugins.trainer_monitor.image_view import ImageView
+from studio.ui.image_view import ImageView
 
 PLACEHOLDER = "samples of fixed z appear here during training"
 MAX_GRIDS = 500  # ~40 MB of 64px RGB grids; older ones are thinned out, not dropped at the end
@@ -17,8 +17,7 @@ class SampleGridView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._grids: list[tuple[int, np.ndarray]] = []
-        self.image = ImageView()
-        self.image.setText(PLACEHOLDER)
+        self.image = ImageView(PLACEHOLDER)
         self.caption = QLabel("")
         self.slider = QLabeledSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)

@@ -1,4 +1,7 @@
-"""numpy image -> pixmap, shown crisp (nearest neighbour) and as large as the widget allows."""
+"""uint8 image -> pixmap, shown crisp (nearest neighbour) and as large as the widget allows.
+
+Shared by every panel that shows generated images: small samples must keep square pixels.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,12 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
 
-def to_qimage(image: np.ndarray) -> QImage:
-    """HWC or HW uint8 (1 or 3 channels) -> a QImage owning a copy of the pixels."""
+def to_qimage(image) -> QImage:
+    """uint8 HW, HWC or CHW (1 or 3 channels; numpy or torch) -> a QImage owning a copy of the
+    pixels. CHW is what the models produce, HWC what grids and files hold."""
+    image = np.asarray(image.numpy() if hasattr(image, "numpy") else image)
+    if image.ndim == 3 and image.shape[0] in (1, 3) and image.shape[2] not in (1, 3):
+        image = image.transpose(1, 2, 0)
     image = np.ascontiguousarray(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = np.ascontiguousarray(image[:, :, 0])
@@ -20,17 +27,18 @@ def to_qimage(image: np.ndarray) -> QImage:
 
 
 class ImageView(QLabel):
-    """Scales its image by whole factors so small samples keep sharp pixels."""
+    """Scales its image by whole factors so small samples keep sharp pixels; shows
+    ``placeholder`` text while it has no image."""
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
+    def __init__(self, placeholder: str = "", parent=None):
+        super().__init__(placeholder, parent)
         self._pixmap: QPixmap | None = None
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(160, 160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setStyleSheet("background: #202020; color: #aaaaaa;")
 
-    def set_image(self, image: np.ndarray | None) -> None:
+    def set_image(self, image) -> None:
         self._pixmap = QPixmap.fromImage(to_qimage(image)) if image is not None else None
         if self._pixmap is None:
             self.clear()
