@@ -14,7 +14,8 @@ VAEGAN_PARAMS: dict[str, Param] = {
     "nef": Param(64, "encoder width: channels of its first layer (doubling toward z)", minimum=4, maximum=512),
     **{name: DCGAN_PARAMS[name] for name in ("ngf", "ndf", "batch_size", "lr", "beta1", "beta2", "g_upsample", "d_norm",
                                              "real_label")},
-    "kl_weight": Param(1.0, "weight of the KL term in the encoder's loss (beta)", minimum=0.0, maximum=100.0),
+    # 1.0 collapsed the posterior on the walk: the feature distance it competes with is small
+    "kl_weight": Param(0.05, "weight of the KL term in the encoder's loss (beta)", minimum=0.0, maximum=100.0),
     "gamma": Param(1e-2, "weight of the feature-space reconstruction against the GAN term in the decoder's loss "
                    "(Larsen et al.: small)", minimum=0.0, maximum=100.0),
     "equilibrium": Param(0.68, "D's target loss: D is not updated while a loss of D is below equilibrium - margin, "
