@@ -114,3 +114,18 @@ def test_about_names_versions_and_device(make_studio):
     text = about_text(studio.models.device)
     for expected in ("torch", "PySide6", "Compute device", "cpu"):
         assert expected in text
+
+
+class TwoBottomPanels:
+    @hookimpl
+    def register_panels(self):
+        from PySide6.QtWidgets import QLabel
+
+        return [PanelSpec(f"bottom_{i}", f"Bottom {i}", lambda studio: QLabel("x"), area="bottom") for i in (1, 2)]
+
+
+def test_panels_sharing_an_area_start_as_tabs(make_studio):
+    studio = make_studio(TwoBottomPanels(), discover=False)
+    window = studio.window
+    first, second = window.docks["bottom_1"], window.docks["bottom_2"]
+    assert window.tabifiedDockWidgets(first) == [second]

@@ -73,7 +73,12 @@ class MainWindow(QMainWindow):
             dock.setWidget(widget)
             if spec.description:
                 dock.setToolTip(spec.description)
-            self.addDockWidget(DOCK_AREAS.get(spec.area, Qt.DockWidgetArea.RightDockWidgetArea), dock)
+            area = DOCK_AREAS.get(spec.area, Qt.DockWidgetArea.RightDockWidgetArea)
+            self.addDockWidget(area, dock)
+            first_here = next((d for d in self.docks.values() if self.dockWidgetArea(d) == area), None)
+            if first_here is not None:  # panels sharing an area start as tabs: each keeps its room
+                self.tabifyDockWidget(first_here, dock)
+                first_here.raise_()
             self._view_menu.addAction(dock.toggleViewAction())
             self.docks[spec.id] = dock
             self.studio.panels[spec.id] = widget
