@@ -1,4 +1,4 @@
-"""``latent-studio [gui] | train KIND | plugins``.
+"""``latent-studio [gui] | train KIND | plugins | walk | closed-loop``.
 
 The GUI is imported only by the ``gui`` command, so training and listing work on machines
 without a display or Qt's system libraries.
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from studio import __version__, paths
 from studio.catalog import Catalog, RunSetup
+from studio.commands import COMMANDS, command_modules
 from studio.contributions import ModelKind, Param
 from studio.plugin_manager import PluginManager
 
@@ -61,6 +62,8 @@ def build_parser(catalog: Catalog) -> argparse.ArgumentParser:
     gui.add_argument("--reset-layout", action="store_true", help="forget the saved window layout")
     _add_train_parser(commands, catalog)
     commands.add_parser("plugins", help="list plugins and what they contribute")
+    for module in command_modules().values():
+        module.add_parser(commands)
     return parser
 
 
@@ -76,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_gui(getattr(args, "device", None), getattr(args, "reset_layout", False))
     if args.command == "plugins":
         return list_plugins(plugins)
+    if args.command in COMMANDS:
+        return command_modules()[args.command].run(args, catalog)
     return train(args, catalog)
 
 

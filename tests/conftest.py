@@ -19,6 +19,18 @@ def thread_stacks() -> str:
     return "\n".join(parts)
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Tiny models gain nothing from a second thread, and on a busy 2-core machine OpenMP's
+    spinning second thread made them many times slower (an inversion took 25 s instead of 1 s)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

@@ -1,6 +1,5 @@
 """The trainer monitor panel as a user drives it: train, load, continue, save, open a log."""
 
-from pathlib import Path
 
 import pytest
 

@@ -50,6 +50,15 @@ def _walk(size: int, channels: int | None, path: Path | None, seed: int):
     return make_walk(size=size, channels=channels or 3, seed=seed)
 
 
+def _walk_strides(size: int, channels: int | None, path: Path | None, seed: int):
+    from studio.ml.data.walk import make_walk
+
+    return make_walk(n_frames=WALK_STRIDES_FRAMES, size=size, channels=channels or 3, seed=seed)
+
+
+WALK_STRIDES_FRAMES = 48  # a predictive model's loop then goes round in tens of steps, not a thousand
+
+
 def _frames(size: int, channels: int | None, path: Path | None, seed: int):
     from studio.ml.data.folder import load_frame_folder
 
@@ -110,6 +119,13 @@ def register_datasets() -> list[DatasetSpec]:
             description="1024 first-person frames of one lap around a courtyard with coloured walls, "
             "a pillar in each corner and bright landmarks; consecutive, the last leading into the "
             "first. Made from the seed, no download.",
+        ),
+        DatasetSpec(
+            "walk_strides",
+            "Walk in strides (48 frames a lap)",
+            _walk_strides,
+            description="The same lap in 48 frames: big steps between consecutive frames, so a "
+            "predictive model's closed loop can go round the lap within a couple of hundred steps.",
         ),
         DatasetSpec(
             "frames",

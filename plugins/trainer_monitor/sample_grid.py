@@ -38,8 +38,7 @@ class SampleGridView(QWidget):
         self._grids.clear()
         self.slider.setRange(0, 0)
         self.slider.setEnabled(False)
-        self.image.set_image(None)
-        self.image.setText(PLACEHOLDER)
+        self.image.set_image(None)  # shows the placeholder again
         self.caption.setText("")
 
     def add_grid(self, step: int, grid: np.ndarray) -> None:

@@ -27,22 +27,36 @@ def to_qimage(image) -> QImage:
 
 
 class ImageView(QLabel):
-    """Scales its image by whole factors so small samples keep sharp pixels; shows
-    ``placeholder`` text while it has no image."""
+    """One image as large as fits, enlarged by whole factors so small samples keep square pixels;
+    ``placeholder`` text while it has none."""
 
-    def __init__(self, placeholder: str = "", parent=None):
-        super().__init__(placeholder, parent)
+    def __init__(self, placeholder: str = "", minimum: int = 160, parent=None):
+        super().__init__(parent)
         self._pixmap: QPixmap | None = None
+        self._placeholder = placeholder
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(160, 160)
+        self.setWordWrap(True)
+        self.setMinimumSize(minimum, minimum)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setStyleSheet("background: #202020; color: #aaaaaa;")
+        self.setStyleSheet("background: #202020; color: #b0b0b0; padding: 6px;")
+        self.setText(placeholder)
+
+    @property
+    def has_image(self) -> bool:
+        return self._pixmap is not None
 
     def set_image(self, image) -> None:
+        """uint8 HW, HWC or CHW (numpy or torch), or None for the placeholder."""
         self._pixmap = QPixmap.fromImage(to_qimage(image)) if image is not None else None
         if self._pixmap is None:
             self.clear()
+            self.setText(self._placeholder)
         self._rescale()
+
+    def set_placeholder(self, text: str) -> None:
+        self._placeholder = text
+        if self._pixmap is None:
+            self.setText(text)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -52,8 +66,9 @@ class ImageView(QLabel):
         if self._pixmap is None:
             return  # keep the placeholder text
         w, h = self._pixmap.width(), self._pixmap.height()
-        factor = min(self.width() / w, self.height() / h)
-        factor = int(factor) if factor >= 2 else factor  # whole factors keep pixels square when enlarging
+        room = self.contentsRect()
+        factor = min(room.width() / w, room.height() / h)
+        factor = int(factor) if factor >= 1 else factor  # whole factors keep pixels square
         size = self._pixmap.size() * max(factor, 0.1)
         super().setPixmap(self._pixmap.scaled(size, Qt.AspectRatioMode.KeepAspectRatio,
                                               Qt.TransformationMode.FastTransformation))

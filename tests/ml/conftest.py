@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 
 from studio.ml.data.base import ImageDataset
 from studio.ml.data.shapes import make_shapes, render_shapes
@@ -11,13 +10,8 @@ TINY = {"image_size": 32, "channels": 3, "nz": 16, "ngf": 8, "ndf": 8, "batch_si
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models gain nothing from a second thread, and on a busy 2-core machine OpenMP's
-    waiting threads make them several times slower."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _tiny_models_on_one_thread(one_torch_thread):
+    """Every science-core test runs torch on one thread: see ``one_torch_thread``."""
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import torch
 
 from studio.ml.data.base import ImageDataset
 from studio.ml.data.shapes import LUMA
-from studio.ml.data.walk import MAP_H, MAP_W, build_courtyard, make_walk
+from studio.ml.data.walk import build_courtyard, make_walk
 
 N = 128  # frames per lap in these tests: steps of a third of a cell, still smooth
 

@@ -90,16 +90,19 @@ def classify(
     *,
     tail: int | None = None,
     max_period: int = DEFAULT_MAX_PERIOD,
+    precision: float = PRECISION,
 ) -> list[Orbit]:
     """One Orbit per trajectory. ``map_fn`` (the map that was iterated) is needed only to refine
     fixed points; ``tail`` is the number of final steps averaged for the LLE (default: half the
-    run); periods up to min(max_period, steps // 2) are found. Needs at least 2 steps."""
+    run); periods up to min(max_period, steps // 2) are found. ``precision`` is the relative
+    round-off floor of the iteration (PRECISION: float64; a float32 run needs a larger one).
+    Needs at least 2 steps."""
     if trajectories.steps < 2:
         raise ValueError("classifying needs trajectories of at least 2 steps")
     states = trajectories.states.detach().to("cpu", torch.float64)
     finite = torch.isfinite(states).all(dim=2).all(dim=0)
     scale = _spread(states[:, finite])
-    settled = _settled(states, scale) & finite
+    settled = _settled(states, scale, precision) & finite
     periods = _smallest_periods(states, max_period)
     lle = trajectories.lyapunov(tail).tolist()
     fixed_points = {}
@@ -135,12 +138,12 @@ def _spread(states: torch.Tensor) -> float:
     return float((points - points.mean(dim=0)).pow(2).sum(dim=1).mean().sqrt())
 
 
-def _settled(states: torch.Tensor, scale: float) -> torch.Tensor:
+def _settled(states: torch.Tensor, scale: float, precision: float = PRECISION) -> torch.Tensor:
     """(B,) bool: the convergence test described at FIXED_POINT_TOL and PRECISION."""
     k = min(SETTLE_WINDOW, len(states) - 2)
     recent = states[-(k + 2) :]
     step = (recent[1:] - recent[:-1]).norm(dim=-1)  # (k + 1, B)
-    at_precision = step.amax(dim=0) <= PRECISION * (scale + recent[-1].norm(dim=-1))
+    at_precision = step.amax(dim=0) <= precision * (scale + recent[-1].norm(dim=-1))
     rate = (step[-1] / step[0]) ** (1.0 / k)  # NaN or inf when a step is 0: then not shrinking
     remaining = step[-1] * rate / (1.0 - rate)  # sum of the geometric series still to come
     return at_precision | ((rate < 1.0) & (remaining <= FIXED_POINT_TOL * scale))
