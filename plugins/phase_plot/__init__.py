@@ -26,7 +26,7 @@ def register_panels() -> list[PanelSpec]:
             PANEL_ID,
             "Closed loop",
             _make_panel,
-            area="bottom",  # wide: controls, phase plot, return map and filmstrip side by side
+            area="right",  # a tab beside the walker: the plots need the full height
             description="Iterate a VAE-GAN's closed loop from many start points: phase plot, return map, "
             "fixed points, cycles and chaos, a filmstrip along an orbit.",
         )
