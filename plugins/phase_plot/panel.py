@@ -12,7 +12,6 @@ from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
@@ -29,6 +28,7 @@ from studio.ml.analysis.closed_loop import ClosedLoopResult, filmstrip_steps
 from studio.ml.data.image_file import ImageFileError, load_image_file
 from studio.runtime.jobs import Job
 from studio.runtime.studio import Studio
+from studio.ui.file_drops import AcceptsFileDrops
 from studio.ui.model_picker import ModelPicker
 from studio_plugins.phase_plot.class_counts import ClassCounts
 from studio_plugins.phase_plot.export import export_run
@@ -50,7 +50,7 @@ def render_filmstrip(result: ClosedLoopResult, index: int, steps: list[int], _mo
     return index, steps, result.images(index, steps).numpy()
 
 
-class ClosedLoopPanel(QWidget):
+class ClosedLoopPanel(AcceptsFileDrops, QWidget):
     def __init__(self, studio: Studio, parent: QWidget | None = None):
         super().__init__(parent)
         self.studio = studio
@@ -231,13 +231,7 @@ class ClosedLoopPanel(QWidget):
             self._report(f"filmstrip: {message}")
 
     # -- files --------------------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
-        event.acceptProposedAction()
+    def files_dropped(self, paths: list[Path]) -> None:
         self.drop_files(paths)
 
     def drop_files(self, paths: list[Path]) -> None:

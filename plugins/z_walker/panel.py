@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from studio.ml.analysis.latent_paths import seed_latent
@@ -21,6 +20,7 @@ from studio.ml.analysis.novelty import Neighbours, NoveltyReference
 from studio.ml.analysis.path_export import save_gif, save_strip
 from studio.runtime.model_manager import LoadedModel
 from studio.runtime.studio import Studio
+from studio.ui.file_drops import AcceptsFileDrops
 from studio.ui.model_picker import ModelPicker
 from studio_plugins.z_walker import PANEL_ID
 from studio_plugins.z_walker.job_status import JobStatus
@@ -55,7 +55,7 @@ def walks(module) -> bool:
     return isinstance(getattr(module, "nz", None), int)
 
 
-class ZWalkerPanel(QWidget):
+class ZWalkerPanel(AcceptsFileDrops, QWidget):
     def __init__(self, studio: Studio, parent: QWidget | None = None):
         super().__init__(parent)
         self.studio = studio
@@ -375,14 +375,8 @@ class ZWalkerPanel(QWidget):
             self._tell(f"could not write {path.name}: {exc}")
 
     # -- drops --------------------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        files = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
-        event.acceptProposedAction()
-        self.take_files(files)
+    def files_dropped(self, paths: list[Path]) -> None:
+        self.take_files(paths)
 
     def take_files(self, files: list[Path]) -> None:
         """Dropped files: a checkpoint becomes the model, anything else is tried as an image."""

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox
 
 from studio.contributions import DropHandler, MenuAction, PanelSpec
 from studio.plugin_manager import Contribution, PluginProblem
 from studio.runtime.studio import Studio
 from studio.ui.about import about_text
+from studio.ui.file_drops import AcceptsFileDrops
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ DOCK_AREAS = {
 LAYOUT_VERSION = 1  # bump when dock object names change, so old saved layouts are ignored
 
 
-class MainWindow(QMainWindow):
+class MainWindow(AcceptsFileDrops, QMainWindow):
     def __init__(self, studio: Studio):
         super().__init__()
         self.studio = studio
@@ -165,13 +166,7 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     # -- file drops ---------------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
-        event.acceptProposedAction()
+    def files_dropped(self, paths: list[Path]) -> None:
         self.route_files(paths)
 
     def route_files(self, paths: list[Path]) -> None:
