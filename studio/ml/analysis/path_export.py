@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
+from studio.ml.analysis.figures import Axes, font
 from studio.ml.grid import make_grid, save_png
 
 GIF_FPS = 12
 PCA_SIZE = 560  # pixels, square
-FONT_SIZE = 14
-TRAINING_COLOR = (170, 170, 170)
+TRAINING_COLOR = "#aaaaaa"
 PATH_START, PATH_END = (40, 90, 220), (235, 120, 20)  # path points fade from blue to orange (the panel too)
 
 
@@ -56,37 +56,20 @@ def pca_picture(
     """A scatter of training images (gray), the path's frames (blue to orange, joined by a line)
     and the keyframes (numbered squares), all in the same PCA coordinates. ``explained`` (the two
     components' shares of the variance) labels the axes."""
-    image = Image.new("RGB", (size, size), "white")
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=FONT_SIZE)
-    margin = 40
-    inner = size - 2 * margin
     keys = keyframe_xy if keyframe_xy is not None else np.zeros((0, 2))
     points = np.concatenate([training_xy, path_xy, keys])
-    low, high = points.min(axis=0), points.max(axis=0)
-    span = np.where(high - low > 0, high - low, 1.0)
-
-    def to_canvas(xy: np.ndarray) -> np.ndarray:
-        unit = (xy - low) / span
-        return np.stack([margin + unit[:, 0] * inner, size - margin - unit[:, 1] * inner], 1)  # y grows upwards
-
-    draw.rectangle([margin - 6, margin - 6, size - margin + 6, size - margin + 6], outline=(120, 120, 120))
-    for x, y in to_canvas(training_xy):
-        draw.ellipse([x - 1.5, y - 1.5, x + 1.5, y + 1.5], fill=TRAINING_COLOR)
-    path = to_canvas(path_xy)
-    if len(path) > 1:
-        draw.line([tuple(p) for p in path], fill=(60, 60, 60), width=1)
-    for index, (x, y) in enumerate(path):
-        color = _blend(PATH_START, PATH_END, index / max(len(path) - 1, 1))
-        draw.ellipse([x - 3.5, y - 3.5, x + 3.5, y + 3.5], fill=color, outline=(0, 0, 0))
-    for number, (x, y) in enumerate(to_canvas(keys), start=1):
-        draw.rectangle([x - 7, y - 7, x + 7, y + 7], outline=(0, 0, 0), width=2)
-        draw.text((x + 9, y - 20), str(number), fill=(0, 0, 0), font=font)
     shares = [f" ({share:.0%})" for share in explained] if explained is not None else ["", ""]
-    draw.text((margin - 6, 10), title or "PCA of training images (gray) and the path", fill=(0, 0, 0), font=font)
-    draw.text((margin - 6, size - margin + 12), f"PC 1{shares[0]} to the right, PC 2{shares[1]} upwards",
-              fill=(80, 80, 80), font=font)
-    return image
+    axes = Axes(points[:, 0], points[:, 1], title or "PCA of training images (gray) and the path",
+                f"PC 1{shares[0]}", f"PC 2{shares[1]}", size=(size, size))
+    axes.dots(training_xy[:, 0], training_xy[:, 1], TRAINING_COLOR)
+    axes.lines(path_xy[:, None], "#3c3c3c", alpha=255)
+    for index, point in enumerate(path_xy):
+        colour = _blend(PATH_START, PATH_END, index / max(len(path_xy) - 1, 1))
+        axes.markers(point[None], fill=colour, outline="#000000", radius=3)
+    for number, (x, y) in enumerate(zip(*axes.to_pixels(keys[:, 0], keys[:, 1])), start=1):
+        axes.draw.rectangle([x - 7, y - 7, x + 7, y + 7], outline=(0, 0, 0), width=2)
+        axes.draw.text((x + 9, y - 20), str(number), fill=(0, 0, 0), font=font())
+    return axes.image
 
 
 def save_pca_picture(training_xy: np.ndarray, path_xy: np.ndarray, path: Path | str, **options) -> Path:
