@@ -1,0 +1,1 @@
+"""Sound as images: an invertible constant-Q codec on nsgt, and phase retrieval. Qt-free."""
