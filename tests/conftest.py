@@ -7,6 +7,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+pytest_plugins = ["studio.testing.pulse"]  # the pulse_null_sink fixture: a real-time audio output
+
 
 def thread_stacks() -> str:
     """The other threads' Python stacks: where a worker was when a test gave up waiting for it."""

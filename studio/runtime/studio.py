@@ -16,6 +16,8 @@ from studio.runtime.training_worker import TrainingWorker
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from PySide6.QtWidgets import QMainWindow, QWidget
 
+    from studio.runtime.audio_engine import AudioEngine
+
 
 class Studio(QObject):
     """The host's services, shared by all panels.
@@ -24,6 +26,7 @@ class Studio(QObject):
     - ``training``: the one :class:`TrainingWorker`
     - ``jobs``: the :class:`JobRunner` for long computations with progress and cancel
     - ``datasets``: the :class:`DatasetCache`: a model's training images from its run setup
+    - ``audio``: the :class:`AudioEngine` (sound output, opened on first use)
     - ``catalog``: model kinds and datasets contributed by plugins
     - ``plugins``: the plugin manager (names, problems)
     - ``settings``: a ``QSettings`` for panels to keep their own state (use your panel id as group)
@@ -49,6 +52,7 @@ class Studio(QObject):
         self.settings = settings
         self.window: QMainWindow | None = None
         self.panels: dict[str, QWidget] = {}
+        self._audio: AudioEngine | None = None
 
     @classmethod
     def create(cls, settings: QSettings, device: str | None = None, plugins: PluginManager | None = None) -> Studio:
@@ -60,12 +64,23 @@ class Studio(QObject):
         models = ModelManager(device)
         return cls(plugins, catalog, models, TrainingWorker(catalog, models), settings)
 
+    @property
+    def audio(self) -> AudioEngine:
+        """The one audio output, made on first use: a studio that plays nothing opens no device."""
+        if self._audio is None:
+            from studio.runtime.audio_engine import AudioEngine
+
+            self._audio = AudioEngine(self)
+        return self._audio
+
     def show_message(self, text: str, timeout_ms: int = 8000) -> None:
         """Show ``text`` in the status bar (and the log). Safe to call from any thread."""
         self.message.emit(text, timeout_ms)
 
     def shutdown(self) -> None:
-        """Stop training (writing its checkpoint), the jobs and the inference thread."""
+        """Stop training (writing its checkpoint), the jobs, the inference thread and the sound."""
+        if self._audio is not None:
+            self._audio.close()
         self.training.shutdown()
         self.jobs.shutdown()
         self.models.shutdown()
