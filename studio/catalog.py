@@ -15,6 +15,7 @@ from studio.contributions import DatasetSpec, ModelKind
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import torch
 
+    from studio.ml.data.audio import AudioClips
     from studio.ml.data.base import ImageDataset
     from studio.ml.training.base import Trainer
     from studio.plugin_manager import PluginManager
@@ -34,16 +35,12 @@ class RunSetup:
     channels: int | None = None  # None: the dataset's own
     seed: int = 0
     config: dict[str, Any] = field(default_factory=dict)  # overrides of the kind's params
+    # audio datasets: clips are resampled to sample_rate and cut to duration (None: the data's own)
+    sample_rate: int = 3840
+    duration: float | None = None
 
-    def dataset_info(self, dataset: ImageDataset) -> dict:
-        return {
-            "name": self.dataset,
-            "path": self.dataset_path,
-            "seed": self.seed,
-            "size": dataset.size,
-            "channels": dataset.channels,
-            "images": len(dataset),
-        }
+    def dataset_info(self, dataset: ImageDataset | AudioClips) -> dict:
+        return {"name": self.dataset, "path": self.dataset_path, "seed": self.seed, **dataset.describe()}
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -87,23 +84,27 @@ class Catalog:
             raise KeyError(f"unknown {what} {name!r} (available: {known})") from None
 
     # -- building runs ------------------------------------------------------------------------
-    def load_dataset(self, setup: RunSetup) -> ImageDataset:
+    def load_dataset(self, setup: RunSetup) -> ImageDataset | AudioClips:
         spec = self.dataset(setup.dataset)
         if spec.needs_path and not setup.dataset_path:
             raise ValueError(f"dataset {spec.name!r} needs a folder")
         path = Path(setup.dataset_path).expanduser() if setup.dataset_path else None
+        if spec.modality == "audio":
+            return spec.build(setup.sample_rate, setup.duration, path, setup.seed)
         return spec.build(setup.image_size, setup.channels, path, setup.seed)
 
     def build_trainer(
-        self, setup: RunSetup, device: torch.device, dataset: ImageDataset | None = None
-    ) -> tuple[Trainer, ImageDataset]:
+        self, setup: RunSetup, device: torch.device, dataset: ImageDataset | AudioClips | None = None
+    ) -> tuple[Trainer, ImageDataset | AudioClips]:
         kind = self.model_kind(setup.kind)
+        spec = self.dataset(setup.dataset)
+        if spec.modality != kind.modality:
+            raise ValueError(f"{kind.title} trains on {kind.modality} data; {spec.title!r} is an {spec.modality} dataset")
         unknown = set(setup.config) - set(kind.params)
         if unknown:
             raise ValueError(f"{kind.name} has no parameter(s) {', '.join(sorted(unknown))}")
         dataset = dataset if dataset is not None else self.load_dataset(setup)
-        config = kind.default_config() | setup.config
-        config |= {"image_size": dataset.size, "channels": dataset.channels}
+        config = kind.default_config() | setup.config | dataset.setup_values()
         return kind.build_trainer(config, dataset, device, setup.seed), dataset
 
     def restore(self, checkpoint: Path, device: torch.device) -> tuple[Trainer, ImageDataset, RunSetup]:
@@ -126,17 +127,22 @@ class Catalog:
         return trainer.inference_model(), meta, dataset
 
 
+def data_summary(info: dict) -> str:
+    """``RunSetup.dataset_info`` in words: "8192 images, 32 px, 3 ch" or "4 clips of 2 s at 3840 Hz"."""
+    if "sample_rate" in info:
+        return f"{info['clips']} clips of {info['samples'] / info['sample_rate']:g} s at {info['sample_rate']} Hz"
+    return f"{info['images']} images, {info['size']} px, {info['channels']} ch"
+
+
 def setup_from_meta(meta: dict) -> RunSetup:
     """The RunSetup recorded in a checkpoint's metadata."""
     data = meta["dataset"]
     config = dict(meta["config"])
-    image_size, channels = config.pop("image_size"), config.pop("channels")
-    return RunSetup(
-        kind=meta["kind"],
-        dataset=data["name"],
-        dataset_path=data.get("path"),
-        image_size=image_size,
-        channels=channels,
-        seed=data.get("seed", 0),
-        config=config,
-    )
+    setup = RunSetup(kind=meta["kind"], dataset=data["name"], dataset_path=data.get("path"), seed=data.get("seed", 0))
+    if "sample_rate" in config:  # an audio model: the data's rate and clip length
+        setup.sample_rate = config.pop("sample_rate")
+        setup.duration = config.pop("samples") / setup.sample_rate
+    else:
+        setup.image_size, setup.channels = config.pop("image_size"), config.pop("channels")
+    setup.config = config
+    return setup

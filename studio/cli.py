@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from studio import __version__, paths
-from studio.catalog import Catalog, RunSetup
+from studio.catalog import Catalog, RunSetup, data_summary
 from studio.commands import COMMANDS, command_modules
 from studio.contributions import ModelKind, Param
 from studio.plugin_manager import PluginManager
@@ -33,10 +33,18 @@ def _add_train_parser(commands, catalog: Catalog) -> None:
 
 def _add_kind_parser(kinds, kind: ModelKind, catalog: Catalog) -> None:
     p = kinds.add_parser(kind.name, help=kind.title, description=kind.description)
-    p.add_argument("--dataset", default="shapes", choices=sorted(catalog.datasets), help="built-in or plugin dataset")
-    p.add_argument("--data-path", help="the folder, for --dataset folder")
-    p.add_argument("--size", type=int, default=32, choices=(32, 64), help="image size in pixels")
-    p.add_argument("--channels", type=int, choices=(1, 3), help="1 grayscale, 3 RGB (default: the data's own)")
+    datasets = sorted(name for name, spec in catalog.datasets.items() if spec.modality == kind.modality)
+    default = "shapes" if kind.modality == "image" else "sine_tones"
+    p.add_argument("--dataset", default=default if default in datasets else None, choices=datasets,
+                   help=f"built-in or plugin {kind.modality} dataset")
+    p.add_argument("--data-path", help="the folder, for a folder dataset")
+    if kind.modality == "image":
+        p.add_argument("--size", type=int, default=32, choices=(32, 64), help="image size in pixels")
+        p.add_argument("--channels", type=int, choices=(1, 3), help="1 grayscale, 3 RGB (default: the data's own)")
+    else:
+        p.add_argument("--sample-rate", type=int, default=RunSetup.sample_rate,
+                       help=f"clips are resampled to this rate in Hz (default {RunSetup.sample_rate})")
+        p.add_argument("--duration", type=float, help="clip length in seconds (default: the dataset's own)")
     p.add_argument("--steps", type=int, default=1000, help="train until this many steps in total")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="run folder (default: a new one under the studio's data folder)")
@@ -124,8 +132,8 @@ def train(args: argparse.Namespace, catalog: Catalog) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     trainer = run.trainer
-    print(f"training {trainer.kind} on {run.dataset_info['name']} ({run.dataset_info['images']} images, "
-          f"{run.dataset_info['size']}px, {run.dataset_info['channels']} ch) on {device} -> {run.out_dir}")
+    print(f"training {trainer.kind} on {run.dataset_info['name']} ({data_summary(run.dataset_info)}) on {device} "
+          f"-> {run.out_dir}")
     run.initial_samples()
     bar = tqdm(total=args.steps, initial=trainer.steps_done, unit="step", dynamic_ncols=True)
     try:
@@ -157,7 +165,9 @@ def _prepare_run(args: argparse.Namespace, catalog: Catalog, device):
         out_dir = args.out or args.resume.parent
     else:
         config = {k[len("param_"):]: v for k, v in vars(args).items() if k.startswith("param_") and v is not None}
-        setup = RunSetup(args.kind, args.dataset, args.data_path, args.size, args.channels, args.seed, config)
+        setup = RunSetup(args.kind, args.dataset, args.data_path, getattr(args, "size", 32),
+                         getattr(args, "channels", None), args.seed, config,
+                         getattr(args, "sample_rate", RunSetup.sample_rate), getattr(args, "duration", None))
         trainer, dataset = catalog.build_trainer(setup, device)
         out_dir = args.out or paths.new_run_dir(args.kind, args.dataset)
     for path, reason in dataset.skipped:

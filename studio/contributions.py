@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from studio.ml.data.base import ImageDataset
     from studio.ml.training.base import Trainer
     from studio.runtime.studio import Studio
 
 DockArea = Literal["left", "right", "top", "bottom"]
+Modality = Literal["image", "audio"]  # what a dataset holds and what a model kind trains on
+# what a kind's generator draws: images, audio samples, or constant-Q log-magnitude images
+# (studio.ml.audio.codec) that phase retrieval turns into sound
+Output = Literal["image", "waveform", "spectrogram"]
 
 
 @dataclass(frozen=True)
@@ -46,14 +49,20 @@ class ModelKind:
     """A trainable model family.
 
     ``build_trainer(config, dataset, device, seed)`` returns a :class:`studio.ml.training.base.Trainer`.
-    ``config`` holds every key of ``params`` (defaults filled in) plus ``image_size`` and ``channels``.
+    ``config`` holds every key of ``params`` (defaults filled in) plus what the data fixes: for an
+    image kind ``image_size`` and ``channels``, for an audio kind ``sample_rate`` and ``samples``
+    (see ``setup_values()`` of ImageDataset and AudioClips). A kind trains on datasets of its
+    ``modality`` only; ``output`` says what its generator draws (the loop player plays kinds whose
+    output is "waveform" or "spectrogram").
     """
 
     name: str
     title: str
     params: dict[str, Param]
-    build_trainer: Callable[[dict, "ImageDataset", Any, int], "Trainer"]
+    build_trainer: Callable[[dict, Any, Any, int], "Trainer"]
     description: str = ""
+    modality: Modality = "image"
+    output: Output = "image"
 
     def default_config(self) -> dict:
         return {key: param.default for key, param in self.params.items()}
@@ -61,18 +70,23 @@ class ModelKind:
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """An image dataset.
+    """A dataset of images or of audio clips.
 
-    ``build(size, channels, path, seed)`` returns an :class:`studio.ml.data.base.ImageDataset` with
-    images of ``size`` x ``size`` pixels; ``channels`` is 1, 3 or None (the data's own). ``path``
-    is the user's folder when ``needs_path`` is true, else None.
+    An image dataset's ``build(size, channels, path, seed)`` returns an
+    :class:`studio.ml.data.base.ImageDataset` with images of ``size`` x ``size`` pixels;
+    ``channels`` is 1, 3 or None (the data's own).
+    An audio dataset's ``build(sample_rate, duration, path, seed)`` returns an
+    :class:`studio.ml.data.audio.AudioClips` of mono clips at ``sample_rate`` Hz, each ``duration``
+    seconds long (None: the dataset's own length).
+    ``path`` is the user's folder when ``needs_path`` is true, else None.
     """
 
     name: str
     title: str
-    build: Callable[[int, int | None, Path | None, int], "ImageDataset"]
+    build: Callable[..., Any]
     needs_path: bool = False
     description: str = ""
+    modality: Modality = "image"
 
 
 @dataclass(frozen=True)

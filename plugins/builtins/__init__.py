@@ -11,7 +11,9 @@ from pathlib import Path
 from studio import hookimpl
 from studio.contributions import DatasetSpec, ModelKind
 from studio.ml.training.dcgan_params import DCGAN_PARAMS
+from studio.ml.training.spectrogram_params import SPECTROGRAM_PARAMS
 from studio.ml.training.vaegan_params import VAEGAN_PARAMS
+from studio.ml.training.wavegan_params import WAVEGAN_PARAMS
 
 
 def _build_dcgan(config, dataset, device, seed):
@@ -24,6 +26,18 @@ def _build_vaegan(config, dataset, device, seed):
     from studio.ml.training.vaegan import VAEGANTrainer
 
     return VAEGANTrainer(config, dataset, device, seed)
+
+
+def _build_cq_dcgan(config, clips, device, seed):
+    from studio.ml.training.spectrogram import SpectrogramGANTrainer
+
+    return SpectrogramGANTrainer(config, clips, device, seed)
+
+
+def _build_wavegan(config, clips, device, seed):
+    from studio.ml.training.wavegan import WaveGANTrainer
+
+    return WaveGANTrainer(config, clips, device, seed)
 
 
 def _shapes(size: int, channels: int | None, path: Path | None, seed: int):
@@ -65,6 +79,24 @@ def _frames(size: int, channels: int | None, path: Path | None, seed: int):
     return load_frame_folder(path, size=size, channels=channels)
 
 
+def _sine_tones(sample_rate: int, duration: float | None, path: Path | None, seed: int):
+    from studio.ml.data.audio import make_sine_tones
+
+    return make_sine_tones(sample_rate=sample_rate, duration=duration or 1.0, seed=seed)
+
+
+def _bass_loops(sample_rate: int, duration: float | None, path: Path | None, seed: int):
+    from studio.ml.data.audio import make_bass_loops
+
+    return make_bass_loops(sample_rate=sample_rate, duration=duration or 2.0, seed=seed)
+
+
+def _audio_folder(sample_rate: int, duration: float | None, path: Path | None, seed: int):
+    from studio.ml.data.audio import load_audio_folder
+
+    return load_audio_folder(path, sample_rate=sample_rate, duration=duration or 2.0)
+
+
 @hookimpl
 def register_model_kinds() -> list[ModelKind]:
     return [
@@ -84,6 +116,26 @@ def register_model_kinds() -> list[ModelKind]:
             description="Larsen et al. 2015: an encoder in front of the DCGAN generator, reconstructions "
             "measured in the discriminator's features. predict=next trains the predictive model "
             "(frame t -> frame t+1) on ordered frames such as the walk.",
+        ),
+        ModelKind(
+            name="cq_dcgan",
+            title="Spectrogram GAN (constant-Q)",
+            params=SPECTROGRAM_PARAMS,
+            build_trainer=_build_cq_dcgan,
+            modality="audio",
+            output="spectrogram",
+            description="The DCGAN on invertible constant-Q log spectrograms of audio clips (64 x 256 for "
+            "a second at 3840 Hz); generated spectrograms become sound by fast Griffin-Lim.",
+        ),
+        ModelKind(
+            name="wavegan",
+            title="Waveform GAN (loops)",
+            params=WAVEGAN_PARAMS,
+            build_trainer=_build_wavegan,
+            modality="audio",
+            output="waveform",
+            description="A DCGAN of 1-D convolutions on raw audio (kernel 5, stride 2), as the bass-loop "
+            "GAN of seed paper 002.",
         ),
     ]
 
@@ -134,6 +186,32 @@ def register_datasets() -> list[DatasetSpec]:
             needs_path=True,
             description="A video exported as images: every image under a folder, in natural order "
             "of the file names (frame2 before frame10), as consecutive frames; unreadable files are "
+            "skipped and listed.",
+        ),
+        DatasetSpec(
+            "sine_tones",
+            "Sine tones (synthetic audio)",
+            _sine_tones,
+            modality="audio",
+            description="1024 one-second single sine notes at random pitches from 110 to 880 Hz, as the "
+            "sound experiment of seed paper 000; made from the seed.",
+        ),
+        DatasetSpec(
+            "bass_loops",
+            "Bass loops (synthetic audio)",
+            _bass_loops,
+            modality="audio",
+            description="Four seamless two-second bass phrases, one bar each, as the training set of seed "
+            "paper 002; made from the seed.",
+        ),
+        DatasetSpec(
+            "audio_folder",
+            "Audio folder…",
+            _audio_folder,
+            needs_path=True,
+            modality="audio",
+            description="Every WAV, FLAC and OGG file under a folder (recursive): downmixed to mono, "
+            "resampled, the first clip-length of each; corrupt, empty, silent or too-short files are "
             "skipped and listed.",
         ),
     ]

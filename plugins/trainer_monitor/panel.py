@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio import paths
-from studio.catalog import setup_from_meta
+from studio.catalog import data_summary, setup_from_meta
 from studio.runtime.studio import Studio
 from studio.runtime.training_worker import RunRequest, RunState
 from studio_plugins.trainer_monitor.loss_plot import LossPlot
@@ -248,8 +248,8 @@ class TrainerMonitorPanel(QWidget):
         self.run_info = info
         self._forget_checkpoint()
         self.run_label.setText(
-            f"{info['kind']} on {info['dataset']['name']} ({info['dataset']['images']} images, "
-            f"{info['dataset']['size']}px) from step {info['step']}\nrun folder: {info['out_dir']}"
+            f"{info['kind']} on {info['dataset']['name']} ({data_summary(info['dataset'])}) from step "
+            f"{info['step']}\nrun folder: {info['out_dir']}"
         )
 
     def _on_checkpoint(self, path: str, step: int) -> None:

@@ -1,4 +1,8 @@
-"""What to train: model kind, dataset, image format, schedule and the kind's hyper-parameters."""
+"""What to train: model kind, dataset, data format, schedule and the kind's hyper-parameters.
+
+The dataset list follows the kind: an audio kind lists audio datasets and asks for a sample rate
+and clip length instead of an image size and colour.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -22,6 +27,8 @@ from studio.catalog import Catalog, RunSetup
 from studio.ui.param_form import ParamForm
 
 COLOUR_CHOICES = [("the data's own", None), ("grayscale", 1), ("RGB", 3)]
+# 3840 Hz: the constant-Q codec's rate (64 x 256 spectrograms per second); 2048 Hz: seed paper 002's
+SAMPLE_RATES = (3840, 2048, 4096, 7680, 8000, 16000)
 
 
 def _spin(value: int, minimum: int, maximum: int, step: int = 1) -> QSpinBox:
@@ -40,10 +47,7 @@ class RunForm(QWidget):
         for kind in catalog.model_kinds.values():
             self.kind.addItem(kind.title, kind.name)
             self.kind.setItemData(self.kind.count() - 1, kind.description, 3)  # 3: ToolTipRole
-        self.dataset = QComboBox()
-        for spec in catalog.datasets.values():
-            self.dataset.addItem(spec.title, spec.name)
-            self.dataset.setItemData(self.dataset.count() - 1, spec.description, 3)
+        self.dataset = QComboBox()  # filled by _kind_changed with the kind's modality
         self.folder = QLineEdit()
         self.folder.setPlaceholderText("folder of images (or drop one on the window)")
         browse = QPushButton("Browse…")
@@ -60,6 +64,14 @@ class RunForm(QWidget):
         self.colour = QComboBox()
         for text, channels in COLOUR_CHOICES:
             self.colour.addItem(text, channels)
+        self.sample_rate = QComboBox()
+        for rate in SAMPLE_RATES:
+            self.sample_rate.addItem(f"{rate} Hz", rate)
+        self.duration = QDoubleSpinBox()
+        self.duration.setRange(0.0, 60.0)
+        self.duration.setSingleStep(0.5)
+        self.duration.setSuffix(" s")
+        self.duration.setSpecialValueText("the data's own")  # 0: the dataset's own clip length
         self.seed = _spin(0, 0, 2**31 - 1)
         self.steps = _spin(2000, 1, 10_000_000, 100)
         self.sample_every = _spin(100, 1, 1_000_000, 10)
@@ -72,7 +84,10 @@ class RunForm(QWidget):
         form.addRow("", self._folder_row)
         form.addRow("Image size", self.image_size)
         form.addRow("Colour", self.colour)
+        form.addRow("Sample rate", self.sample_rate)
+        form.addRow("Clip length", self.duration)
         form.addRow("Seed", self.seed)
+        self._data_form = form
         schedule = QGroupBox("Schedule")
         form = QFormLayout(schedule)
         form.addRow("Steps", self.steps)
@@ -103,6 +118,25 @@ class RunForm(QWidget):
         name = self.kind.currentData()
         if name in self.param_forms:
             self._param_stack.setCurrentWidget(self.param_forms[name])
+        modality = self.catalog.model_kinds[name].modality if name else "image"
+        self._list_datasets(modality)
+        for widget in (self.image_size, self.colour):
+            self._data_form.setRowVisible(widget, modality == "image")
+        for widget in (self.sample_rate, self.duration):
+            self._data_form.setRowVisible(widget, modality == "audio")
+
+    def _list_datasets(self, modality: str) -> None:
+        """The datasets a kind of this modality trains on; the selection kept where it still fits."""
+        current = self.dataset.currentData()
+        self.dataset.blockSignals(True)
+        self.dataset.clear()
+        for spec in self.catalog.datasets.values():
+            if spec.modality == modality:
+                self.dataset.addItem(spec.title, spec.name)
+                self.dataset.setItemData(self.dataset.count() - 1, spec.description, 3)
+        self.dataset.setCurrentIndex(max(self.dataset.findData(current), 0))
+        self.dataset.blockSignals(False)
+        self._dataset_changed()
 
     def _dataset_changed(self) -> None:
         name = self.dataset.currentData()
@@ -114,7 +148,8 @@ class RunForm(QWidget):
             self.folder.setText(folder)
 
     def use_folder(self, folder: Path) -> None:
-        """Select the first dataset that takes a folder, pointing at ``folder``."""
+        """Select the first dataset of the current kind's modality that takes a folder, pointing
+        at ``folder``."""
         for index in range(self.dataset.count()):
             if self.catalog.datasets[self.dataset.itemData(index)].needs_path:
                 self.dataset.setCurrentIndex(index)
@@ -133,15 +168,19 @@ class RunForm(QWidget):
             channels=self.colour.currentData(),
             seed=self.seed.value(),
             config=self.param_forms[kind].values(),
+            sample_rate=self.sample_rate.currentData(),
+            duration=self.duration.value() or None,
         )
 
     def show_setup(self, setup: RunSetup) -> None:
         """Fill the form from ``setup`` (e.g. a loaded checkpoint's)."""
         for combo, value in ((self.kind, setup.kind), (self.dataset, setup.dataset),
-                             (self.image_size, setup.image_size), (self.colour, setup.channels)):
+                             (self.image_size, setup.image_size), (self.colour, setup.channels),
+                             (self.sample_rate, setup.sample_rate)):
             index = combo.findData(value)
             if index >= 0:
                 combo.setCurrentIndex(index)
+        self.duration.setValue(setup.duration or 0.0)
         self.folder.setText(setup.dataset_path or "")
         self.seed.setValue(setup.seed)
         if setup.kind in self.param_forms:

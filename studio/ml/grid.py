@@ -14,12 +14,13 @@ PAD_VALUE = 32  # dark gray gutters: visible between light and dark tiles alike
 
 def make_grid(images: torch.Tensor | np.ndarray, nrow: int | None = None, padding: int = 2) -> np.ndarray:
     """uint8 (N, C, H, W) -> uint8 (rows*(H+p)+p, cols*(W+p)+p, C), ``nrow`` images per row
-    (default: a square-ish ceil(sqrt(N))), ``padding`` pixels around every tile."""
+    (default: as many as make the grid about square: ceil(sqrt(N)) for square images, fewer for
+    wide ones such as 64 x 256 spectrograms), ``padding`` pixels around every tile."""
     tiles = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
     if tiles.ndim != 4 or tiles.dtype != np.uint8:
         raise ValueError(f"make_grid needs uint8 (N, C, H, W) images, got {tiles.dtype} {tiles.shape}")
     n, c, h, w = tiles.shape
-    cols = max(1, min(nrow or math.ceil(math.sqrt(n)), max(n, 1)))
+    cols = max(1, min(nrow or math.ceil(math.sqrt(n * h / w)), max(n, 1)))
     rows = max(1, math.ceil(n / cols))
     # pad the batch to rows*cols tiles and each tile on its bottom/right, then lay the tiles out
     padded = np.full((rows * cols, h + padding, w + padding, c), PAD_VALUE, dtype=np.uint8)

@@ -40,6 +40,7 @@ class DatasetCache:
 
     @staticmethod
     def _key(setup: RunSetup) -> str:
-        """What decides the images: not the model kind or its hyper-parameters."""
-        fields = (setup.dataset, setup.dataset_path, setup.image_size, setup.channels, setup.seed)
+        """What decides the data: not the model kind or its hyper-parameters."""
+        fields = (setup.dataset, setup.dataset_path, setup.image_size, setup.channels, setup.seed,
+                  setup.sample_rate, setup.duration)
         return json.dumps(fields)

@@ -70,5 +70,6 @@ class ImageView(QLabel):
         factor = min(room.width() / w, room.height() / h)
         factor = int(factor) if factor >= 1 else factor  # whole factors keep pixels square
         size = self._pixmap.size() * max(factor, 0.1)
-        super().setPixmap(self._pixmap.scaled(size, Qt.AspectRatioMode.KeepAspectRatio,
-                                              Qt.TransformationMode.FastTransformation))
+        # enlarged: sharp square pixels; shrunk (a big grid): averaged, or thin gutters flicker
+        mode = Qt.TransformationMode.FastTransformation if factor >= 1 else Qt.TransformationMode.SmoothTransformation
+        super().setPixmap(self._pixmap.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, mode))

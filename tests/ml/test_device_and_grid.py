@@ -41,9 +41,9 @@ def test_describe_cpu():
     assert describe_device("cpu") == f"cpu ({torch.get_num_threads()} threads)"
 
 
-def test_make_grid_lays_out_tiles_square_ish(tmp_path):
+def test_make_grid_lays_out_tiles_in_rows(tmp_path):
     images = torch.arange(10, dtype=torch.uint8).view(10, 1, 1, 1).expand(10, 3, 4, 5).contiguous() * 20
-    grid = make_grid(images, padding=2)
+    grid = make_grid(images, nrow=4, padding=2)
     assert grid.shape == (3 * 6 + 2, 4 * 7 + 2, 3) and grid.dtype == np.uint8  # 4 columns, 3 rows
     assert (grid[2:6, 2:7] == 0).all() and (grid[2:6, 9:14] == 20).all()  # tiles 0 and 1
     assert (grid[8:12, 2:7] == 80).all()  # tile 4 starts row 2
@@ -55,3 +55,10 @@ def test_make_grid_lays_out_tiles_square_ish(tmp_path):
         assert image.mode == "L" and np.array_equal(np.asarray(image), gray[:, :, 0])
     with pytest.raises(ValueError, match="uint8"):
         make_grid(images.float())
+
+
+def test_make_grid_is_about_square_for_square_and_wide_tiles():
+    square = make_grid(np.zeros((64, 1, 32, 32), np.uint8), padding=0)
+    assert square.shape[:2] == (8 * 32, 8 * 32)
+    spectrograms = make_grid(np.zeros((64, 1, 64, 256), np.uint8), padding=0)
+    assert spectrograms.shape[:2] == (16 * 64, 4 * 256)  # 4 columns, not 8 of 256-wide tiles

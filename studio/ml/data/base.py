@@ -54,6 +54,14 @@ class ImageDataset:
     def size(self) -> int:
         return self.images.shape[-1]
 
+    def setup_values(self) -> dict:
+        """What a model trained on these images takes from them into its config."""
+        return {"image_size": self.size, "channels": self.channels}
+
+    def describe(self) -> dict:
+        """For a checkpoint's metadata."""
+        return {"size": self.size, "channels": self.channels, "images": len(self)}
+
     def batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
         """A random batch (with replacement across batches) as float32 in [-1, 1]."""
         index = torch.randint(len(self.images), (batch_size,), generator=generator)

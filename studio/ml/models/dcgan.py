@@ -2,6 +2,8 @@
 
 pytorch/examples only has the 64x64 stack; both sizes are built here from log2(image_size), so the
 64x64 networks have one up/down-sampling layer more than the 32x32 ones and otherwise match.
+Images may also be wider than tall by a power of two (``image_width``; a 64 x 256 constant-Q
+spectrogram): the 4x4 core is then 4 x 4r and everything else is unchanged.
 
 The discriminator has two normalisations. "batch" is the paper's (batch norm on every conv but the
 first, no biases, as pytorch/examples). "spectral" (Miyato et al. 2018) keeps the same layers but
@@ -43,6 +45,14 @@ def stride2_layers(image_size: int) -> int:
     return int(math.log2(image_size)) - 2
 
 
+def core_width(image_size: int, image_width: int | None) -> int:
+    """Width of the 4-row core map: 4, or 4r for an image r times wider than tall (r a power of 2)."""
+    ratio = (image_width or image_size) / image_size
+    if ratio < 1 or ratio != 2 ** round(math.log2(ratio)):
+        raise ValueError(f"DCGAN image width must be the height times a power of two, not {image_width}x{image_size}")
+    return int(4 * ratio)
+
+
 def _check_positive(**values: int) -> None:
     for name, value in values.items():
         if int(value) < 1:
@@ -50,20 +60,21 @@ def _check_positive(**values: int) -> None:
 
 
 class Generator(nn.Module):
-    """z of shape (N, nz) (or (N, nz, 1, 1)) -> images (N, channels, image_size, image_size) in [-1, 1].
+    """z of shape (N, nz) (or (N, nz, 1, 1)) -> images (N, channels, image_size, image_width) in [-1, 1].
 
-    A 4x4 transposed conv lifts z to a 4x4 map of ``ngf * 2**(layers-1)`` channels; each doubling
+    A 4x4 (4 x 4r for wide images) transposed conv lifts z to a map of ``ngf * 2**(layers-1)`` channels; each doubling
     layer (``upsample``: see the module docstring) doubles the resolution and halves the width;
     the last one outputs ``channels`` with tanh.
     """
 
     def __init__(self, nz: int = 100, ngf: int = 64, channels: int = 3, image_size: int = 64,
-                 upsample: str = "resize"):
+                 upsample: str = "resize", image_width: int | None = None):
         super().__init__()
         _check_positive(nz=nz, ngf=ngf, channels=channels)
         if upsample not in G_UPSAMPLES:
             raise ValueError(f"DCGAN generator upsample must be one of {G_UPSAMPLES}, not {upsample!r}")
         self.nz, self.channels, self.image_size, self.upsample = nz, channels, image_size, upsample
+        self.image_width = image_width or image_size
 
         def double(c_in: int, c_out: int) -> list[nn.Module]:
             if upsample == "transposed":
@@ -73,7 +84,7 @@ class Generator(nn.Module):
         n = stride2_layers(image_size)
         width = ngf * 2 ** (n - 1)
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(nz, width, 4, 1, 0, bias=False),
+            nn.ConvTranspose2d(nz, width, (4, core_width(image_size, image_width)), 1, 0, bias=False),
             nn.BatchNorm2d(width),
             nn.ReLU(True),
         ]
@@ -89,24 +100,26 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Images (N, channels, image_size, image_size) -> raw logits of shape (N,).
+    """Images (N, channels, image_size, image_width) -> raw logits of shape (N,).
 
     No sigmoid: the trainer uses BCEWithLogits, which is numerically safer than Sigmoid + BCELoss.
     LeakyReLU(0.2) as in the paper; ``norm`` is "spectral" or "batch" (see the module docstring).
     """
 
-    def __init__(self, ndf: int = 64, channels: int = 3, image_size: int = 64, norm: str = "spectral"):
+    def __init__(self, ndf: int = 64, channels: int = 3, image_size: int = 64, norm: str = "spectral",
+                 image_width: int | None = None):
         super().__init__()
         _check_positive(ndf=ndf, channels=channels)
         if norm not in D_NORMS:
             raise ValueError(f"DCGAN discriminator norm must be one of {D_NORMS}, not {norm!r}")
         self.channels, self.image_size, self.norm = channels, image_size, norm
+        self.image_width = image_width or image_size
         spectral = norm == "spectral"
 
-        def conv(c_in: int, c_out: int, stride: int, padding: int) -> nn.Conv2d:
+        def conv(c_in: int, c_out: int, stride: int, padding: int, kernel=4) -> nn.Conv2d:
             # without batch norm after it a conv needs its bias: a bias-free LeakyReLU net maps a
             # flat gray image (all zeros) to logit 0 whatever its weights
-            return nn.Conv2d(c_in, c_out, 4, stride, padding, bias=spectral)
+            return nn.Conv2d(c_in, c_out, kernel, stride, padding, bias=spectral)
 
         n = stride2_layers(image_size)
         layers: list[nn.Module] = [conv(channels, ndf, 2, 1), nn.LeakyReLU(0.2, True)]
@@ -115,7 +128,7 @@ class Discriminator(nn.Module):
             layers += [conv(width, width * 2, 2, 1), *([] if spectral else [nn.BatchNorm2d(width * 2)]),
                        nn.LeakyReLU(0.2, True)]
             width *= 2
-        layers += [conv(width, 1, 1, 0)]  # 4x4 -> 1x1
+        layers += [conv(width, 1, 1, 0, (4, core_width(image_size, image_width)))]  # the core map -> 1x1
         self.main = nn.Sequential(*layers)
         self.apply(init_weights)
         if spectral:  # after init: the parametrisation keeps the initialised weight as its "original"
@@ -127,7 +140,7 @@ class Discriminator(nn.Module):
         return self.classify(self.features(images))
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
-        """The last hidden layer, (N, C, 4, 4): where a VAE-GAN measures reconstructions."""
+        """The last hidden layer, (N, C, 4, 4) (4 x 4r when wide): where a VAE-GAN measures reconstructions."""
         return self.main[:-1](images)
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
@@ -136,14 +149,15 @@ class Discriminator(nn.Module):
 
 
 def init_weights(module: nn.Module) -> None:
-    """N(0, 0.02) for convolutions, N(1, 0.02) weight and zero bias for batch norm, zero biases.
+    """N(0, 0.02) for convolutions (1-D and 2-D), N(1, 0.02) weight and zero bias for batch norm,
+    zero biases. (Linear layers keep torch's default: the VAE-GAN's encoder heads are linear.)
 
     Draws from torch's global RNG; the trainer seeds it (in a forked RNG state) for repeatable runs.
     """
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+    if isinstance(module, (nn.Conv1d, nn.ConvTranspose1d, nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(module.weight, 0.0, INIT_STD)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
-    elif isinstance(module, nn.BatchNorm2d):
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
         nn.init.normal_(module.weight, 1.0, INIT_STD)
         nn.init.zeros_(module.bias)

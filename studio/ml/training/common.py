@@ -21,19 +21,20 @@ from studio.ml.checkpoints import CheckpointError, load_module_state, optimizer_
 from studio.ml.data.base import ImageDataset, to_uint8
 
 GRID_SAMPLES = 64  # fixed z vectors: an 8x8 sample grid
-SETUP_KEYS = ("image_size", "channels")  # from the run setup (the dataset), not from params
+IMAGE_SETUP_KEYS = ("image_size", "channels")  # from the run setup (the dataset), not from params
 
 
-def complete_config(kind: str, params: dict[str, Param], config: dict) -> dict:
+def complete_config(kind: str, params: dict[str, Param], config: dict,
+                    setup_keys: tuple[str, ...] = IMAGE_SETUP_KEYS) -> dict:
     """Defaults filled in, each value cast to its parameter's type, unknown keys refused (a typo
-    must not pass silently)."""
-    missing = [key for key in SETUP_KEYS if key not in config]
+    must not pass silently). ``setup_keys`` (integers) come from the dataset."""
+    missing = [key for key in setup_keys if key not in config]
     if missing:
         raise ValueError(f"{kind} config needs {', '.join(missing)} (from the dataset)")
-    unknown = set(config) - set(params) - set(SETUP_KEYS)
+    unknown = set(config) - set(params) - set(setup_keys)
     if unknown:
         raise ValueError(f"{kind} has no parameter(s) {', '.join(sorted(unknown))}")
-    types = {name: type(param.default) for name, param in params.items()} | dict.fromkeys(SETUP_KEYS, int)
+    types = {name: type(param.default) for name, param in params.items()} | dict.fromkeys(setup_keys, int)
     full = {name: param.default for name, param in params.items()} | dict(config)
     return {key: types[key](value) for key, value in full.items()}
 
@@ -43,20 +44,18 @@ class GANTrainer:
 
     A subclass sets ``kind`` and ``params``, builds its networks with :meth:`_build` in
     ``_build_networks`` (``self.G`` maps z to images), and lists them in ``_networks`` and
-    ``_optimizers`` so that checkpoints cover them.
+    ``_optimizers`` so that checkpoints cover them. A GAN on other data than images sets
+    ``setup_keys`` and overrides :meth:`_check_dataset` (and :meth:`sample_grid` to draw it).
     """
 
     kind: str
     params: dict[str, Param]
+    setup_keys: tuple[str, ...] = IMAGE_SETUP_KEYS
 
     def __init__(self, config: dict, dataset: ImageDataset, device: torch.device | str = "cpu", seed: int = 0):
-        self.config = complete_config(self.kind, self.params, config)
+        self.config = complete_config(self.kind, self.params, config, self.setup_keys)
+        self._check_dataset(dataset)
         cfg = self.config
-        if (dataset.size, dataset.channels) != (cfg["image_size"], cfg["channels"]):
-            raise ValueError(
-                f"dataset {dataset.name!r} has {dataset.channels}-channel {dataset.size}x{dataset.size} images, "
-                f"but the model is configured for {cfg['channels']}-channel {cfg['image_size']}x{cfg['image_size']}"
-            )
         self.dataset = dataset
         self.device = torch.device(device)
         self.seed = int(seed)
@@ -67,6 +66,15 @@ class GANTrainer:
         self.G: nn.Module
         self._build_networks()
         self.fixed_z = torch.randn(GRID_SAMPLES, self.nz, generator=self.rng)
+
+    def _check_dataset(self, dataset) -> None:
+        """ValueError if the model's config does not fit the data (the message names the dataset)."""
+        cfg = self.config
+        if (dataset.size, dataset.channels) != (cfg["image_size"], cfg["channels"]):
+            raise ValueError(
+                f"dataset {dataset.name!r} has {dataset.channels}-channel {dataset.size}x{dataset.size} images, "
+                f"but the model is configured for {cfg['channels']}-channel {cfg['image_size']}x{cfg['image_size']}"
+            )
 
     def _build_networks(self) -> None:
         raise NotImplementedError
@@ -139,3 +147,55 @@ class GANTrainer:
             raise CheckpointError(f"{source}: corrupt RNG state: {exc}") from exc
         self.fixed_z = tensors["fixed_z"].cpu().clone()
         self.steps_done = int(extra["steps_done"])
+
+
+class NonSaturatingGAN(GANTrainer):
+    """A generator G and a discriminator D (raw logits), each with Adam, trained with the
+    non-saturating loss as in pytorch/examples' DCGAN. A subclass builds ``self.G`` and ``self.D``
+    in ``_build_networks`` and then calls :meth:`_build_optimisers`.
+
+    The config needs ``lr``, ``beta1``, ``beta2`` and ``real_label`` (D's target for real data:
+    below 1 is one-sided label smoothing).
+    """
+
+    G: nn.Module
+    D: nn.Module
+
+    def _build_optimisers(self) -> None:
+        cfg = self.config
+        betas = (cfg["beta1"], cfg["beta2"])
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg["lr"], betas=betas)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg["lr"], betas=betas)
+        self.criterion = nn.BCEWithLogitsLoss()  # on raw logits: safer than Sigmoid + BCELoss
+        self._real_target = torch.full((self.batch_size,), cfg["real_label"], device=self.device)
+        self._real_label = torch.ones(self.batch_size, device=self.device)
+        self._fake_label = torch.zeros(self.batch_size, device=self.device)
+
+    def _networks(self) -> dict[str, nn.Module]:
+        return {"G": self.G, "D": self.D}
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"optim_G": self.opt_G, "optim_D": self.opt_D}
+
+    def step(self) -> dict[str, float]:
+        real = self.dataset.batch(self.batch_size, self.rng).to(self.device, non_blocking=True)
+        fake = self.G(self._z(self.batch_size))
+
+        # D: real -> real_label (1, or 0.9 for one-sided label smoothing), fake -> 0 (fake detached)
+        self.opt_D.zero_grad(set_to_none=True)
+        logits_real, logits_fake = self.D(real), self.D(fake.detach())
+        loss_D = self.criterion(logits_real, self._real_target) + self.criterion(logits_fake, self._fake_label)
+        loss_D.backward()
+        self.opt_D.step()
+
+        # G, non-saturating: maximise log D(G(z)) by labelling its fakes real, against the updated D
+        self.opt_G.zero_grad(set_to_none=True)
+        loss_G = self.criterion(self.D(fake), self._real_label)
+        loss_G.backward()
+        self.opt_G.step()
+
+        self.steps_done += 1
+        with torch.no_grad():
+            stats = torch.stack([loss_D, loss_G, logits_real.sigmoid().mean(), logits_fake.sigmoid().mean()])
+        loss_d, loss_g, d_x, d_g_z = stats.cpu().tolist()  # one device sync per step
+        return {"loss_D": loss_d, "loss_G": loss_g, "D_x": d_x, "D_G_z": d_g_z}
