@@ -76,3 +76,25 @@ def test_open_metrics_log(finished_run):
     panel.loss_plot.clear()
     studio.window.route_files([run_dir / "metrics.jsonl"])  # dropped on the window
     assert panel.loss_plot.series["loss_G"].steps.tolist() == list(range(1, 13))
+
+
+def test_an_audio_kind_trains_on_audio_from_the_form_and_the_loop_player_gets_it(make_studio, qtbot):
+    studio = make_studio()
+    panel, form = studio.panels["trainer_monitor"], studio.panels["trainer_monitor"].form
+    form.kind.setCurrentIndex(form.kind.findData("cq_dcgan"))
+    assert {form.dataset.itemData(i) for i in range(form.dataset.count())} == {"sine_tones", "bass_loops",
+                                                                               "audio_folder"}
+    assert form.sample_rate.isVisibleTo(form) and not form.image_size.isVisibleTo(form)
+    form.param_forms["cq_dcgan"].set_values({"nz": 8, "ngf": 4, "ndf": 4, "batch_size": 4})
+    form.steps.setValue(2)
+    seen = SignalRecorder(studio.training, "finished")
+    panel.train()
+    seen.wait(qtbot, "finished", timeout=60_000)
+    player = studio.panels["loop_player"]
+    qtbot.waitUntil(lambda: player.picker.current_name() != "", timeout=10_000)
+    meta = player.picker.current().meta
+    assert meta["kind"] == "cq_dcgan" and meta["config"]["sample_rate"] == 3840
+    assert meta["setup"]["dataset"] == "sine_tones"
+    form.kind.setCurrentIndex(form.kind.findData("dcgan"))  # and back: image datasets again
+    assert form.dataset.findData("shapes") >= 0 and form.dataset.findData("sine_tones") < 0
+    assert form.image_size.isVisibleTo(form) and not form.sample_rate.isVisibleTo(form)

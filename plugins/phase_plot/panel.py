@@ -15,10 +15,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -30,6 +28,7 @@ from studio.runtime.jobs import Job
 from studio.runtime.studio import Studio
 from studio.ui.file_drops import AcceptsFileDrops
 from studio.ui.model_picker import ModelPicker
+from studio.ui.panel_layout import lay_out_model_panel
 from studio_plugins.phase_plot.class_counts import ClassCounts
 from studio_plugins.phase_plot.export import export_run
 from studio_plugins.phase_plot.filmstrip import Filmstrip, describe
@@ -83,19 +82,6 @@ class ClosedLoopPanel(AcceptsFileDrops, QWidget):
         classes = QGroupBox("Orbits")
         classes_layout = QVBoxLayout(classes)
         classes_layout.addWidget(self.counts)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 4, 0)
-        for widget in (self.form, self.run_bar, classes, self.export_button, self.alert):
-            left_layout.addWidget(widget)
-        left_layout.addStretch(1)
-        left_scroll = QScrollArea()
-        left_scroll.setWidget(left)
-        left_scroll.setWidgetResizable(True)
-        left_scroll.setMinimumWidth(LEFT_WIDTH)
-        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        left_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-
         plots = QSplitter(Qt.Orientation.Horizontal)
         plots.addWidget(self.phase)
         plots.addWidget(self.return_map)
@@ -105,18 +91,8 @@ class ClosedLoopPanel(AcceptsFileDrops, QWidget):
         right.addWidget(self.filmstrip)
         right.setStretchFactor(0, 1)
         right.setSizes([500, 150])
-        outer = QSplitter(Qt.Orientation.Horizontal)
-        outer.addWidget(left_scroll)
-        outer.addWidget(right)
-        outer.setStretchFactor(1, 1)
-        outer.setSizes([LEFT_WIDTH, 900])
-        model_row = QHBoxLayout()
-        model_row.addWidget(QLabel("<b>Model</b>"))
-        model_row.addWidget(self.picker, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(model_row)
-        layout.addWidget(outer, 1)
+        lay_out_model_panel(self, self.picker, [self.form, self.run_bar, classes, self.export_button, self.alert],
+                            right, LEFT_WIDTH, 900)
 
     def sizeHint(self) -> QSize:
         return PREFERRED_SIZE  # a hint, not a minimum: the window may still give the dock less

@@ -21,7 +21,7 @@ from studio.ml.analysis.path_export import save_gif, save_strip
 from studio.runtime.model_manager import LoadedModel
 from studio.runtime.studio import Studio
 from studio.ui.file_drops import AcceptsFileDrops
-from studio.ui.model_picker import ModelPicker
+from studio.ui.model_picker import ModelPicker, draws
 from studio_plugins.z_walker import PANEL_ID
 from studio_plugins.z_walker.job_status import JobStatus
 from studio_plugins.z_walker.keyframe_list import KeyframeList
@@ -69,7 +69,7 @@ class ZWalkerPanel(AcceptsFileDrops, QWidget):
         self._stamps: dict[str, int] = {}  # requester -> newest stamp: older results are ignored
         self._stopped = False  # set when the studio closes: late results and reports are ignored
 
-        self.picker = ModelPicker(studio, accepts=walks)
+        self.picker = ModelPicker(studio, accepts=walks, accepts_meta=draws(studio, "image"))
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -13,6 +13,7 @@ from types import ModuleType
 COMMANDS = {
     "walk": "studio.commands.walk",
     "closed-loop": "studio.commands.closed_loop",
+    "loops": "studio.commands.loops",
 }
 
 

@@ -16,13 +16,25 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from studio.runtime.model_manager import LoadedModel
 
 
+def draws(studio, *outputs: str) -> Callable[[dict], bool]:
+    """An ``accepts_meta`` for the models whose kind's generator draws one of ``outputs``
+    ("image", "waveform", "spectrogram"); a model of a kind no plugin registers counts as "image"."""
+
+    def accepts(meta: dict) -> bool:
+        kind = studio.catalog.model_kinds.get(meta.get("kind"))
+        return (kind.output if kind is not None else "image") in outputs
+
+    return accepts
+
+
 def model_name_for(checkpoint: Path, kind: str) -> str:
     """``"vaegan: walk-run/last"``: the kind, the run folder and the file, short enough for a combo."""
     return f"{kind}: {checkpoint.parent.name}/{checkpoint.stem}"
 
 
 class ModelPicker(QWidget):
-    """A combo of the studio's models that ``accepts(module)``, and a Load button.
+    """A combo of the studio's models that ``accepts(module)`` and ``accepts_meta(meta)``, and a
+    Load button.
 
     ``model_changed(name)`` fires when the choice changes, and when the chosen model is published
     again (a newer training snapshot); ``name`` is "" when there is none.
@@ -31,9 +43,10 @@ class ModelPicker(QWidget):
     model_changed = Signal(str)
 
     def __init__(self, studio, accepts: Callable[[nn.Module], bool] = lambda module: True,
-                 file_filter: str = "Checkpoints (*.safetensors)", parent: QWidget | None = None):
+                 file_filter: str = "Checkpoints (*.safetensors)", parent: QWidget | None = None,
+                 accepts_meta: Callable[[dict], bool] = lambda meta: True):
         super().__init__(parent)
-        self.studio, self.accepts, self.file_filter = studio, accepts, file_filter
+        self.studio, self.accepts, self.accepts_meta, self.file_filter = studio, accepts, accepts_meta, file_filter
         self.combo = QComboBox()
         self.combo.setMinimumContentsLength(18)
         self.combo.setPlaceholderText("no model yet: train one or load a checkpoint")
@@ -73,7 +86,7 @@ class ModelPicker(QWidget):
 
     def _fits(self, name: str) -> bool:
         loaded = self.studio.models.get(name)
-        return loaded is not None and self.accepts(loaded.module)
+        return loaded is not None and self.accepts(loaded.module) and self.accepts_meta(loaded.meta)
 
     def _on_choice(self, name: str) -> None:
         self.model_changed.emit(name)
