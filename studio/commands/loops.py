@@ -129,9 +129,10 @@ def _save_map(codec, clips, generated_audio, seeds, out: Path) -> None:
     result = loop_map(loop_images(codec, clips.waveforms.numpy()), loop_images(codec, generated_audio))
     ratio = result.pca.explained_variance_ratio
     both = np.concatenate([result.training_xy, result.generated_xy])
-    axes = Axes(both[:, 0], both[:, 1], f"{len(generated_audio)} generated loops (dots) and {len(clips)} training "
-                f"loops (rings)", f"PC 1 ({100 * ratio[0]:.0f}%)", f"PC 2 ({100 * ratio[1]:.0f}%)")
     coloured = len(clips) <= len(LOOP_PALETTE)
+    title = (f"{len(generated_audio)} generated loops (dots, in the colour of their nearest) and {len(clips)} "
+             f"training loops ({'rings' if coloured else 'gray'})")
+    axes = Axes(both[:, 0], both[:, 1], title, f"PC 1 ({100 * ratio[0]:.0f}%)", f"PC 2 ({100 * ratio[1]:.0f}%)")
     for index in range(len(clips)) if coloured else []:
         near = result.nearest.index == index
         axes.markers(result.generated_xy[near], fill=LOOP_PALETTE[index], outline=LOOP_PALETTE[index], radius=3)
@@ -144,7 +145,7 @@ def _save_map(codec, clips, generated_audio, seeds, out: Path) -> None:
     else:
         axes.markers(result.training_xy, fill=None, outline="#909090", radius=3)
     if coloured:
-        axes.legend([(f"nearest: {label[:18]}", LOOP_PALETTE[i]) for i, label in enumerate(clips.labels)])
+        axes.legend([(label.split(",")[0][:22], LOOP_PALETTE[i]) for i, label in enumerate(clips.labels)])
     axes.image.save(out / "map.png")
     summary = {
         "explained_variance": ratio.tolist(),
