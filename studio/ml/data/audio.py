@@ -27,7 +27,7 @@ import soundfile
 import torch
 from scipy.signal import resample_poly
 
-from studio.ml.data.base import DatasetError
+from studio.ml.data.base import DatasetError, nothing_usable, short_reason
 from studio.ml.data.folder import natural_key
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ MAX_DENOMINATOR = 1000  # resampling ratios are reduced to p/q with q <= this: b
 # Reading only the clip's length would let the resampling filter see zeros past the cut; this much
 # more of the file (in seconds) covers its half-length at any ratio that MAX_DENOMINATOR allows.
 READ_MARGIN = 0.05
-MAX_REASON_CHARS = 160
 
 # Sine tones
 PITCH_RANGE_HZ = (110.0, 880.0)  # A2..A5, drawn log-uniform: every octave equally likely
@@ -386,7 +385,7 @@ def load_audio_folder(
         try:
             waves[len(labels)] = _load_clip(file, sample_rate, duration, samples)
         except AudioFileError as exc:
-            reason = _short(exc.reason)
+            reason = short_reason(exc.reason)
             skipped.append((file, reason))
             log.warning("skipped %s: %s", file, reason)
         else:
@@ -394,7 +393,8 @@ def load_audio_folder(
         if progress is not None:
             progress(index + 1, len(files))
     if not labels:
-        raise DatasetError(_nothing_usable(folder, skipped))
+        found = f"audio files ({', '.join(AUDIO_EXTENSIONS)})"
+        raise DatasetError(nothing_usable(folder, skipped, found, "audio"))
     return AudioClips(
         name=folder.name,
         waveforms=torch.from_numpy(waves[: len(labels)].copy()),  # copy: do not pin the unused rows
@@ -416,14 +416,3 @@ def _load_clip(file: Path, sample_rate: int, duration: float, samples: int) -> n
     if peak < SILENCE_PEAK:
         raise AudioFileError(file, f"silent (peak level {peak:.1e} in its first {duration:g} s)")
     return clip * (PEAK_LEVEL / peak)
-
-
-def _short(reason: str) -> str:
-    return reason if len(reason) <= MAX_REASON_CHARS else reason[: MAX_REASON_CHARS - 1] + "…"
-
-
-def _nothing_usable(folder: Path, skipped: list[tuple[Path, str]]) -> str:
-    if not skipped:
-        return f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in {folder} (searched its subfolders too)"
-    first = "; ".join(f"{path.name}: {reason}" for path, reason in skipped[:3])
-    return f"no usable audio in {folder}: all {len(skipped)} audio file(s) were skipped ({first})"

@@ -9,10 +9,25 @@ import numpy as np
 import torch
 
 SEQUENCES = (None, "open", "closed")
+MAX_REASON_CHARS = 160  # a skipped file's reason, as listed: one line, not a traceback
 
 
 class DatasetError(ValueError):
     """A dataset could not be built; the message names the folder or file."""
+
+
+def short_reason(reason: str) -> str:
+    """A skipped file's reason cut to one readable line."""
+    return reason if len(reason) <= MAX_REASON_CHARS else reason[: MAX_REASON_CHARS - 1] + "…"
+
+
+def nothing_usable(folder: Path, skipped: list[tuple[Path, str]], found: str, usable: str) -> str:
+    """The DatasetError message for a folder that gave nothing: ``found`` names what was looked for
+    ("image files"), ``usable`` what would have been kept ("images")."""
+    if not skipped:
+        return f"no {found} in {folder} (searched its subfolders too)"
+    first = "; ".join(f"{path.name}: {reason}" for path, reason in skipped[:3])
+    return f"no usable {usable} in {folder}: all {len(skipped)} {found} were skipped ({first})"
 
 
 @dataclass

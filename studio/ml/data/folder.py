@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from studio.ml.data.base import DatasetError, ImageDataset
+from studio.ml.data.base import DatasetError, ImageDataset, nothing_usable, short_reason
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,6 @@ TRANSPARENT_BACKGROUND = (255, 255, 255)  # transparent pixels are composited on
 DRAFT_FACTOR = 2  # JPEGs decode at >= 2x the target size (DCT scaling): fast, and LANCZOS still averages
 REDUCING_GAP = 3.0  # resize() first reduce()s huge images by an integer factor: fast, still sharp
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601, as PIL's convert("L")
-MAX_REASON_CHARS = 160
 CHUNK = 1024
 
 
@@ -117,7 +116,7 @@ def _load_folder(
             if progress is not None:
                 progress(index + 1, len(files))
     if count == 0:
-        raise DatasetError(_nothing_usable(folder, skipped))
+        raise DatasetError(nothing_usable(folder, skipped, "image files", "images"))
     channels = channels or (1 if all_gray else 3)
     images = _to_channels(pixels[:count], channels)
     return ImageDataset(
@@ -195,11 +194,4 @@ def _reason(path: Path, exc: Exception) -> str:
         reason = "not an image PIL can read (unknown format or corrupt header)"
     else:
         reason = str(exc).replace(str(path), path.name) or type(exc).__name__
-    return reason if len(reason) <= MAX_REASON_CHARS else reason[: MAX_REASON_CHARS - 1] + "…"
-
-
-def _nothing_usable(folder: Path, skipped: list[tuple[Path, str]]) -> str:
-    if not skipped:
-        return f"no image files in {folder} (searched its subfolders too)"
-    first = "; ".join(f"{path.name}: {reason}" for path, reason in skipped[:3])
-    return f"no usable images in {folder}: all {len(skipped)} image file(s) were unreadable ({first})"
+    return short_reason(reason)
