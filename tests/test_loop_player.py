@@ -114,6 +114,7 @@ def test_the_map_places_generated_loops_among_the_training_loops(panel, qtbot, t
     panel.files_dropped([sine_file(tmp_path / "a440.wav", 440.0)])
     jobs.wait(qtbot, "finished", count=2, timeout=20_000)
     assert "a440.wav: nearest training loop 'tone" in panel.map.caption.text()
+    assert "nearest generated loop seed" in panel.map.caption.text()
 
 
 def test_without_an_audio_device_the_panel_says_so_and_export_still_works(make_studio, monkeypatch, tmp_path,

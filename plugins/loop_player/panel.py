@@ -163,7 +163,8 @@ class LoopPlayerPanel(AcceptsFileDrops, QWidget):
         if not ok:
             self.transport.set_output(False, message)
             return
-        self._queue(*loop, None)
+        made = self.shown.prepared if self.dropped is None and self.shown is not None else None
+        self._queue(*loop, made)
 
     def _queue(self, audio: np.ndarray, rate: int, prepared) -> None:
         mixer = self.studio.audio.mixer
@@ -282,9 +283,11 @@ class LoopPlayerPanel(AcceptsFileDrops, QWidget):
         path, audio, rate = self.dropped
         images = loop_images(self._codec(rate, len(audio)), audio[None])
         found = self.comparison.map
-        xy, nearest = found.place(images)
-        label = self.comparison.training_labels[int(nearest.index[0])]
-        self.map.show_dropped(xy[0], f"{path.name}: nearest training loop {label!r} at {nearest.distance[0]:.3f}")
+        xy, training, generated = found.place(images)
+        label = self.comparison.training_labels[int(training.index[0])]
+        seed = int(self.comparison.generated_seeds[int(generated.index[0])])
+        self.map.show_dropped(xy[0], f"{path.name}: nearest training loop {label!r} at {training.distance[0]:.3f}, "
+                                     f"nearest generated loop seed {seed} at {generated.distance[0]:.3f}")
 
     def _alert(self, text: str) -> None:
         self.alert.setText(text)

@@ -42,17 +42,20 @@ class LoopMap:
 
     pca: PixelPCA
     training: torch.Tensor  # uint8 (N, 1, rows, frames)
+    generated: torch.Tensor  # uint8 (M, 1, rows, frames)
     training_xy: np.ndarray  # (N, 2)
     generated_xy: np.ndarray  # (M, 2)
     nearest: Neighbours  # for each generated loop
 
-    def place(self, images: torch.Tensor) -> tuple[np.ndarray, Neighbours]:
-        """Where other loops (e.g. a dropped file's) fall on the map, and their nearest training loops."""
-        return self.pca(images), nearest_training_images(images, self.training)
+    def place(self, images: torch.Tensor) -> tuple[np.ndarray, Neighbours, Neighbours]:
+        """Where other loops (e.g. a dropped file's) fall on the map, and their nearest training
+        and nearest generated loops."""
+        return (self.pca(images), nearest_training_images(images, self.training),
+                nearest_training_images(images, self.generated))
 
 
 def loop_map(training: torch.Tensor, generated: torch.Tensor, seed: int = 0) -> LoopMap:
     """The map of seed 002's figure 8. The PCA is fitted on both sets together, as there: a
     training set of four loops alone would give a plane through just those four."""
     pca = fit_pixel_pca(torch.cat([training, generated]), seed=seed)
-    return LoopMap(pca, training, pca(training), pca(generated), nearest_training_images(generated, training))
+    return LoopMap(pca, training, generated, pca(training), pca(generated), nearest_training_images(generated, training))
