@@ -24,6 +24,7 @@ Prints JSON:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import threading
@@ -106,10 +107,8 @@ def playback_under_training(cat: Catalog, generator: LoopGenerator, seconds: flo
     from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
     from studio.runtime.audio_engine import AudioEngine
-    from studio.testing.pulse import null_sink_server
-
     app = QCoreApplication.instance() or QCoreApplication([])
-    with null_sink_server_if_needed(null_sink_server) as output:
+    with audio_output() as output:
         engine = AudioEngine()
         ok, message = engine.start()
         if not ok:
@@ -166,24 +165,17 @@ def steady(engine, window: float = 0.5):
     return check
 
 
-class null_sink_server_if_needed:
-    """The machine's own output if it has one, else a private PulseAudio null sink."""
+@contextlib.contextmanager
+def audio_output():
+    """The machine's own output if it has one, else a private PulseAudio null sink; yields its name."""
+    from studio.runtime.audio_engine import AudioEngine
+    from studio.testing.pulse import null_sink_server
 
-    def __init__(self, server_factory):
-        self.factory, self.context = server_factory, None
-
-    def __enter__(self) -> str:
-        from studio.runtime.audio_engine import AudioEngine
-
-        if AudioEngine.available()[0]:
-            return "default device"
-        self.context = self.factory()
-        server = self.context.__enter__()
-        return f"PulseAudio null sink ({server.server})"
-
-    def __exit__(self, *exc) -> None:
-        if self.context is not None:
-            self.context.__exit__(*exc)
+    if AudioEngine.available()[0]:
+        yield "default device"
+        return
+    with null_sink_server() as server:
+        yield f"PulseAudio null sink ({server.server})"
 
 
 def wait(app, QEventLoop, QTimer, condition, timeout: float) -> None:

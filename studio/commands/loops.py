@@ -111,11 +111,12 @@ def _render_playback(audio, rate: int, path: Path, output_rate: int = 44100, rep
 
 
 def _save_spectrograms(images, path: Path) -> None:
-    import numpy as np
+    import torch
 
+    from studio.ml.data.base import to_uint8
     from studio.ml.grid import make_grid, save_png
 
-    pixels = np.clip((images + 1) * 127.5, 0, 255).round().astype(np.uint8)[:, None]
+    pixels = to_uint8(torch.from_numpy(images)[:, None])
     save_png(make_grid(pixels, nrow=min(4, len(pixels)), padding=4), path)
 
 

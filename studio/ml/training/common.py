@@ -22,6 +22,16 @@ from studio.ml.data.base import ImageDataset, to_uint8
 
 GRID_SAMPLES = 64  # fixed z vectors: an 8x8 sample grid
 IMAGE_SETUP_KEYS = ("image_size", "channels")  # from the run setup (the dataset), not from params
+AUDIO_SETUP_KEYS = ("sample_rate", "samples")
+
+
+def check_clips(config: dict, clips) -> None:
+    """ValueError naming the dataset when its clips are not the audio model's rate and length."""
+    if (clips.sample_rate, clips.samples) != (config["sample_rate"], config["samples"]):
+        raise ValueError(
+            f"dataset {clips.name!r} has clips of {clips.samples} samples at {clips.sample_rate} Hz, "
+            f"but the model is configured for {config['samples']} samples at {config['sample_rate']} Hz"
+        )
 
 
 def complete_config(kind: str, params: dict[str, Param], config: dict,
@@ -97,14 +107,18 @@ class GANTrainer:
 
     # -- looking at it -------------------------------------------------------------------------
     @torch.no_grad()
-    def sample_grid(self) -> torch.Tensor:
-        """The fixed-z samples, uint8 (64, C, H, W) on the CPU; G in eval mode (running BN stats)."""
+    def fixed_samples(self) -> torch.Tensor:
+        """G(fixed z) as float32 on the CPU, G in eval mode (running BN stats), its mode restored."""
         was_training = self.G.training
         self.G.eval()
         try:
-            return to_uint8(self.G(self.fixed_z.to(self.device))).cpu()
+            return self.G(self.fixed_z.to(self.device)).float().cpu()
         finally:
             self.G.train(was_training)
+
+    def sample_grid(self) -> torch.Tensor:
+        """The fixed-z samples as uint8 (64, C, H, W) images."""
+        return to_uint8(self.fixed_samples())
 
     def inference_model(self) -> nn.Module:
         """A deep copy of G in eval mode, sharing no storage with the weights being trained."""

@@ -17,6 +17,7 @@ from studio.ml.audio.codec import ConstantQCodec, codec_for_model
 from studio.ml.data.audio import AudioClips
 from studio.ml.data.base import ImageDataset, to_uint8
 from studio.ml.models.dcgan import SIZES
+from studio.ml.training.common import AUDIO_SETUP_KEYS, check_clips
 from studio.ml.training.dcgan import DCGANTrainer
 from studio.ml.training.spectrogram_params import SPECTROGRAM_PARAMS
 
@@ -28,18 +29,14 @@ class SpectrogramGANTrainer(DCGANTrainer):
 
     kind = "cq_dcgan"
     params = SPECTROGRAM_PARAMS
-    setup_keys = ("sample_rate", "samples")
+    setup_keys = AUDIO_SETUP_KEYS
 
     def __init__(self, config: dict, clips: AudioClips, device: torch.device | str = "cpu", seed: int = 0):
         super().__init__(config, clips, device, seed)
-        self.clips = clips
         self.dataset = spectrogram_images(clips, self.codec)
 
     def _check_dataset(self, clips: AudioClips) -> None:
-        cfg = self.config
-        if (clips.sample_rate, clips.samples) != (cfg["sample_rate"], cfg["samples"]):
-            raise ValueError(f"dataset {clips.name!r} has {clips.samples}-sample clips at {clips.sample_rate} Hz, "
-                             f"but the model is configured for {cfg['samples']} samples at {cfg['sample_rate']} Hz")
+        check_clips(self.config, clips)
         rows = self.codec.rows
         if rows not in SIZES:
             raise ValueError(f"these constant-Q settings give {rows} rows ({rows - 2} bands + DC and Nyquist); "
