@@ -128,7 +128,10 @@ class Catalog:
 
 
 def data_summary(info: dict) -> str:
-    """``RunSetup.dataset_info`` in words: "8192 images, 32 px, 3 ch" or "4 clips of 2 s at 3840 Hz"."""
+    """``RunSetup.dataset_info`` in words: "8192 images, 32 px, 3 ch", "1440 pairs (288 test), 64 px,
+    3 ch" or "4 clips of 2 s at 3840 Hz"."""
+    if "pairs" in info:
+        return f"{info['pairs']} pairs ({info['test_pairs']} test), {info['size']} px, {info['channels']} ch"
     if "sample_rate" in info:
         return f"{info['clips']} clips of {info['samples'] / info['sample_rate']:g} s at {info['sample_rate']} Hz"
     return f"{info['images']} images, {info['size']} px, {info['channels']} ch"

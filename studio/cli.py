@@ -18,6 +18,9 @@ from studio.contributions import ModelKind, Param
 from studio.plugin_manager import PluginManager
 
 
+DEFAULT_DATASETS = {"image": "shapes", "audio": "sine_tones", "paired": "heads"}
+
+
 def _param_type(param: Param):
     if isinstance(param.default, bool):
         return lambda text: text.lower() in ("1", "true", "yes", "on")
@@ -34,11 +37,11 @@ def _add_train_parser(commands, catalog: Catalog) -> None:
 def _add_kind_parser(kinds, kind: ModelKind, catalog: Catalog) -> None:
     p = kinds.add_parser(kind.name, help=kind.title, description=kind.description)
     datasets = sorted(name for name, spec in catalog.datasets.items() if spec.modality == kind.modality)
-    default = "shapes" if kind.modality == "image" else "sine_tones"
+    default = DEFAULT_DATASETS.get(kind.modality)
     p.add_argument("--dataset", default=default if default in datasets else None, choices=datasets,
                    help=f"built-in or plugin {kind.modality} dataset")
     p.add_argument("--data-path", help="the folder, for a folder dataset")
-    if kind.modality == "image":
+    if kind.modality != "audio":  # images, or image pairs
         p.add_argument("--size", type=int, default=32, choices=(32, 64), help="image size in pixels")
         p.add_argument("--channels", type=int, choices=(1, 3), help="1 grayscale, 3 RGB (default: the data's own)")
     else:

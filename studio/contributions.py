@@ -16,10 +16,13 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from studio.runtime.studio import Studio
 
 DockArea = Literal["left", "right", "top", "bottom"]
-Modality = Literal["image", "audio"]  # what a dataset holds and what a model kind trains on
+# what a dataset holds and what a model kind trains on: images, audio clips, or image pairs
+# (input -> target, studio.ml.data.paired) for image-to-image models
+Modality = Literal["image", "audio", "paired"]
 # what a kind's generator draws: images, audio samples, or constant-Q log-magnitude images
-# (studio.ml.audio.codec) that phase retrieval turns into sound
-Output = Literal["image", "waveform", "spectrogram"]
+# (studio.ml.audio.codec) that phase retrieval turns into sound; or, for an image-to-image model
+# (no latent to draw from), "translation": ``model(images)`` returns the translated images
+Output = Literal["image", "waveform", "spectrogram", "translation"]
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,10 @@ class ModelKind:
 
     ``build_trainer(config, dataset, device, seed)`` returns a :class:`studio.ml.training.base.Trainer`.
     ``config`` holds every key of ``params`` (defaults filled in) plus what the data fixes: for an
-    image kind ``image_size`` and ``channels``, for an audio kind ``sample_rate`` and ``samples``
-    (see ``setup_values()`` of ImageDataset and AudioClips). A kind trains on datasets of its
-    ``modality`` only; ``output`` says what its generator draws (the loop player plays kinds whose
-    output is "waveform" or "spectrogram").
+    image or paired kind ``image_size`` and ``channels``, for an audio kind ``sample_rate`` and
+    ``samples`` (see ``setup_values()`` of ImageDataset, PairedImages and AudioClips). A kind trains
+    on datasets of its ``modality`` only; ``output`` says what its model makes (the loop player
+    plays kinds whose output is "waveform" or "spectrogram", the switchboard "translation" ones).
     """
 
     name: str
@@ -74,7 +77,8 @@ class DatasetSpec:
 
     An image dataset's ``build(size, channels, path, seed)`` returns an
     :class:`studio.ml.data.base.ImageDataset` with images of ``size`` x ``size`` pixels;
-    ``channels`` is 1, 3 or None (the data's own).
+    ``channels`` is 1, 3 or None (the data's own). A paired dataset's ``build`` takes the same
+    arguments and returns a :class:`studio.ml.data.paired.PairedImages`.
     An audio dataset's ``build(sample_rate, duration, path, seed)`` returns an
     :class:`studio.ml.data.audio.AudioClips` of mono clips at ``sample_rate`` Hz, each ``duration``
     seconds long (None: the dataset's own length).

@@ -98,3 +98,20 @@ def test_an_audio_kind_trains_on_audio_from_the_form_and_the_loop_player_gets_it
     form.kind.setCurrentIndex(form.kind.findData("dcgan"))  # and back: image datasets again
     assert form.dataset.findData("shapes") >= 0 and form.dataset.findData("sine_tones") < 0
     assert form.image_size.isVisibleTo(form) and not form.sample_rate.isVisibleTo(form)
+
+
+def test_the_unet_trains_on_heads_from_the_form(make_studio, qtbot):
+    studio = make_studio()
+    panel, form = studio.panels["trainer_monitor"], studio.panels["trainer_monitor"].form
+    form.kind.setCurrentIndex(form.kind.findData("unet"))
+    assert {form.dataset.itemData(i) for i in range(form.dataset.count())} == {"heads", "paired_folder"}
+    assert form.image_size.isVisibleTo(form) and not form.sample_rate.isVisibleTo(form)
+    form.image_size.setCurrentIndex(form.image_size.findData(32))
+    form.param_forms["unet"].set_values({"skips": "2", "width": 4, "batch_size": 4})
+    form.steps.setValue(3)
+    seen = SignalRecorder(studio.training, "finished", "samples")
+    panel.train()
+    seen.wait(qtbot, "finished", timeout=60_000)
+    assert set(panel.loss_plot.series) >= {"loss_mse", "loss_test_mse"}
+    step, grid = seen.args("samples")[-1]
+    assert grid.shape[:2] == (6 * 34 + 2, 6 * 34 + 2)  # (input, output, target) x 2 per row, 6 rows

@@ -12,6 +12,7 @@ from studio import hookimpl
 from studio.contributions import DatasetSpec, ModelKind
 from studio.ml.training.dcgan_params import DCGAN_PARAMS
 from studio.ml.training.spectrogram_params import SPECTROGRAM_PARAMS
+from studio.ml.training.unet_params import UNET_PARAMS
 from studio.ml.training.vaegan_params import VAEGAN_PARAMS
 from studio.ml.training.wavegan_params import WAVEGAN_PARAMS
 
@@ -38,6 +39,12 @@ def _build_wavegan(config, clips, device, seed):
     from studio.ml.training.wavegan import WaveGANTrainer
 
     return WaveGANTrainer(config, clips, device, seed)
+
+
+def _build_unet(config, pairs, device, seed):
+    from studio.ml.training.unet import UNetTrainer
+
+    return UNetTrainer(config, pairs, device, seed)
 
 
 def _shapes(size: int, channels: int | None, path: Path | None, seed: int):
@@ -77,6 +84,18 @@ def _frames(size: int, channels: int | None, path: Path | None, seed: int):
     from studio.ml.data.folder import load_frame_folder
 
     return load_frame_folder(path, size=size, channels=channels)
+
+
+def _heads(size: int, channels: int | None, path: Path | None, seed: int):
+    from studio.ml.data.heads import make_heads
+
+    return make_heads(size=size, channels=channels or 3, seed=seed)
+
+
+def _paired_folder(size: int, channels: int | None, path: Path | None, seed: int):
+    from studio.ml.data.paired import load_paired_folder
+
+    return load_paired_folder(path, size=size, channels=channels)
 
 
 def _sine_tones(sample_rate: int, duration: float | None, path: Path | None, seed: int):
@@ -137,6 +156,17 @@ def register_model_kinds() -> list[ModelKind]:
             description="A DCGAN of 1-D convolutions on raw audio (kernel 5, stride 2), as the bass-loop "
             "GAN of seed paper 002.",
         ),
+        ModelKind(
+            name="unet",
+            title="U-Net (side -> frontal)",
+            params=UNET_PARAMS,
+            build_trainer=_build_unet,
+            modality="paired",
+            output="translation",
+            description="Seed paper 001's image-to-image U-Net: five stride-2 convs down to latent5, five "
+            "transposed convs up, skip connections from latent1..latent4 (skips='none' is the plain "
+            "autoencoder); trained on pairs by MSE.",
+        ),
     ]
 
 
@@ -187,6 +217,25 @@ def register_datasets() -> list[DatasetSpec]:
             description="A video exported as images: every image under a folder, in natural order "
             "of the file names (frame2 before frame10), as consecutive frames; unreadable files are "
             "skipped and listed.",
+        ),
+        DatasetSpec(
+            "heads",
+            "Heads, side -> frontal (synthetic pairs)",
+            _heads,
+            modality="paired",
+            description="Rendered 3-D heads (skin and hair colour, face width, eye, nose and mouth "
+            "placement vary by identity) seen from the side, each paired with the same head seen "
+            "from the front; test pairs are whole identities held out. Made from the seed, no download.",
+        ),
+        DatasetSpec(
+            "paired_folder",
+            "Paired folder (input/ -> target/)…",
+            _paired_folder,
+            needs_path=True,
+            modality="paired",
+            description="input/ and target/ images matched by file name (a.png -> a.jpg counts); "
+            "test/input and test/target, when present, are the test pairs, else every fifth pair by "
+            "name. Unpaired and unreadable files are skipped and listed.",
         ),
         DatasetSpec(
             "sine_tones",

@@ -121,7 +121,7 @@ class RunForm(QWidget):
         modality = self.catalog.model_kinds[name].modality if name else "image"
         self._list_datasets(modality)
         for widget in (self.image_size, self.colour):
-            self._data_form.setRowVisible(widget, modality == "image")
+            self._data_form.setRowVisible(widget, modality != "audio")  # images, or image pairs
         for widget in (self.sample_rate, self.duration):
             self._data_form.setRowVisible(widget, modality == "audio")
 

@@ -14,6 +14,8 @@ COMMANDS = {
     "walk": "studio.commands.walk",
     "closed-loop": "studio.commands.closed_loop",
     "loops": "studio.commands.loops",
+    "switchboard": "studio.commands.switchboard",
+    "unet-ablation": "studio.commands.unet_ablation",
 }
 
 

@@ -1,5 +1,5 @@
-"""What every image-GAN trainer here shares: config checking, seeded construction, the fixed-z
-sample grid, and saving/restoring networks, optimisers, fixed z and RNG.
+"""What every trainer here shares (config checking, seeded construction, saving/restoring networks,
+optimisers and RNG), and what the GANs add to it (the fixed-z sample grid and its z).
 
 Everything random (weight init, batches, z, the fixed sample z) comes from one ``torch.Generator``
 seeded from ``seed``, on the CPU: two trainers with the same seed produce the same losses, on any
@@ -49,33 +49,30 @@ def complete_config(kind: str, params: dict[str, Param], config: dict,
     return {key: types[key](value) for key, value in full.items()}
 
 
-class GANTrainer:
-    """Base of the Trainer protocol (:mod:`studio.ml.training.base`) for image GANs.
+class SeededTrainer:
+    """Base of the Trainer protocol (:mod:`studio.ml.training.base`): a config checked against
+    ``params``, seeded construction, and checkpoints of networks, optimisers, step and RNG.
 
     A subclass sets ``kind`` and ``params``, builds its networks with :meth:`_build` in
-    ``_build_networks`` (``self.G`` maps z to images), and lists them in ``_networks`` and
-    ``_optimizers`` so that checkpoints cover them. A GAN on other data than images sets
-    ``setup_keys`` and overrides :meth:`_check_dataset` (and :meth:`sample_grid` to draw it).
+    ``_build_networks`` and lists them in ``_networks`` and ``_optimizers`` so that checkpoints
+    cover them; ``_check_dataset`` refuses data the config does not fit. ``setup_keys`` are the
+    config values the data fixes (image size and channels, or audio rate and length).
     """
 
     kind: str
     params: dict[str, Param]
     setup_keys: tuple[str, ...] = IMAGE_SETUP_KEYS
 
-    def __init__(self, config: dict, dataset: ImageDataset, device: torch.device | str = "cpu", seed: int = 0):
+    def __init__(self, config: dict, dataset, device: torch.device | str = "cpu", seed: int = 0):
         self.config = complete_config(self.kind, self.params, config, self.setup_keys)
         self._check_dataset(dataset)
-        cfg = self.config
         self.dataset = dataset
         self.device = torch.device(device)
         self.seed = int(seed)
-        self.batch_size = cfg["batch_size"]
-        self.nz = cfg["nz"]
+        self.batch_size = self.config["batch_size"]
         self.steps_done = 0
         self.rng = torch.Generator().manual_seed(self.seed)  # CPU: the same draws on every device
-        self.G: nn.Module
         self._build_networks()
-        self.fixed_z = torch.randn(GRID_SAMPLES, self.nz, generator=self.rng)
 
     def _check_dataset(self, dataset) -> None:
         """ValueError if the model's config does not fit the data (the message names the dataset)."""
@@ -102,6 +99,64 @@ class GANTrainer:
             torch.manual_seed(seed)
             return make().to(self.device)
 
+    # -- state ---------------------------------------------------------------------------------
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        tensors = {}
+        for name, network in self._networks().items():
+            tensors |= {f"{name}.{k}": v for k, v in network.state_dict().items()}
+        for name, optimizer in self._optimizers().items():
+            tensors |= optimizer_to_tensors(optimizer, f"{name}.")[0]
+        tensors["rng"] = self.rng.get_state()
+        return tensors | self._own_tensors()
+
+    def _own_tensors(self) -> dict[str, torch.Tensor]:
+        """A subclass's further tensors to checkpoint (restored by :meth:`_load_own_tensors`)."""
+        return {}
+
+    def _load_own_tensors(self, tensors: dict[str, torch.Tensor], source: Path | str) -> None:
+        """Restore :meth:`_own_tensors`; CheckpointError naming ``source`` when they do not fit."""
+
+    def extra_state(self) -> dict:
+        extra: dict = {"steps_done": self.steps_done}
+        for name, optimizer in self._optimizers().items():
+            extra[name] = optimizer_to_tensors(optimizer, f"{name}.")[1]
+        return extra
+
+    def load_state(self, tensors: dict[str, torch.Tensor], extra: dict, source: Path | str = "checkpoint") -> None:
+        """Restore everything ``state_tensors``/``extra_state`` saved; CheckpointError (naming
+        ``source``) when the checkpoint was made with another architecture or is incomplete."""
+        for name, network in self._networks().items():
+            load_module_state(network, tensors, f"{name}.", source)
+        missing = [key for key in ("rng", *self._own_tensors()) if key not in tensors]
+        missing += [key for key in ("steps_done", *self._optimizers()) if key not in extra]
+        if missing:
+            raise CheckpointError(f"{source} is incomplete: no {', '.join(missing)}")
+        self._load_own_tensors(tensors, source)
+        for name, optimizer in self._optimizers().items():
+            optimizer_from_tensors(optimizer, tensors, f"{name}.", extra[name], source)
+        try:
+            self.rng.set_state(tensors["rng"].cpu())
+        except RuntimeError as exc:
+            raise CheckpointError(f"{source}: corrupt RNG state: {exc}") from exc
+        self.steps_done = int(extra["steps_done"])
+
+
+class GANTrainer(SeededTrainer):
+    """A :class:`SeededTrainer` whose ``self.G`` maps z (``nz`` long) to images, with the fixed z
+    of the sample grid. A GAN on other data than images sets ``setup_keys`` and overrides
+    :meth:`_check_dataset` (and :meth:`sample_grid` to draw it).
+    """
+
+    G: nn.Module
+
+    def __init__(self, config: dict, dataset: ImageDataset, device: torch.device | str = "cpu", seed: int = 0):
+        super().__init__(config, dataset, device, seed)
+        self.fixed_z = torch.randn(GRID_SAMPLES, self.nz, generator=self.rng)
+
+    @property
+    def nz(self) -> int:
+        return self.config["nz"]
+
     def _z(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.nz, generator=self.rng).to(self.device, non_blocking=True)
 
@@ -125,42 +180,14 @@ class GANTrainer:
         return copy.deepcopy(self.G).eval().requires_grad_(False)
 
     # -- state ---------------------------------------------------------------------------------
-    def state_tensors(self) -> dict[str, torch.Tensor]:
-        tensors = {}
-        for name, network in self._networks().items():
-            tensors |= {f"{name}.{k}": v for k, v in network.state_dict().items()}
-        for name, optimizer in self._optimizers().items():
-            tensors |= optimizer_to_tensors(optimizer, f"{name}.")[0]
-        tensors["fixed_z"] = self.fixed_z
-        tensors["rng"] = self.rng.get_state()
-        return tensors
+    def _own_tensors(self) -> dict[str, torch.Tensor]:
+        return {"fixed_z": self.fixed_z}
 
-    def extra_state(self) -> dict:
-        extra: dict = {"steps_done": self.steps_done}
-        for name, optimizer in self._optimizers().items():
-            extra[name] = optimizer_to_tensors(optimizer, f"{name}.")[1]
-        return extra
-
-    def load_state(self, tensors: dict[str, torch.Tensor], extra: dict, source: Path | str = "checkpoint") -> None:
-        """Restore everything ``state_tensors``/``extra_state`` saved; CheckpointError (naming
-        ``source``) when the checkpoint was made with another architecture or is incomplete."""
-        for name, network in self._networks().items():
-            load_module_state(network, tensors, f"{name}.", source)
-        missing = [key for key in ("fixed_z", "rng") if key not in tensors]
-        missing += [key for key in ("steps_done", *self._optimizers()) if key not in extra]
-        if missing:
-            raise CheckpointError(f"{source} is incomplete: no {', '.join(missing)}")
+    def _load_own_tensors(self, tensors: dict[str, torch.Tensor], source: Path | str) -> None:
         if tuple(tensors["fixed_z"].shape) != (GRID_SAMPLES, self.nz):
             raise CheckpointError(f"{source}: fixed_z has shape {tuple(tensors['fixed_z'].shape)}, "
                                   f"expected {(GRID_SAMPLES, self.nz)}")
-        for name, optimizer in self._optimizers().items():
-            optimizer_from_tensors(optimizer, tensors, f"{name}.", extra[name], source)
-        try:
-            self.rng.set_state(tensors["rng"].cpu())
-        except RuntimeError as exc:
-            raise CheckpointError(f"{source}: corrupt RNG state: {exc}") from exc
         self.fixed_z = tensors["fixed_z"].cpu().clone()
-        self.steps_done = int(extra["steps_done"])
 
 
 class NonSaturatingGAN(GANTrainer):
