@@ -107,21 +107,23 @@ class Catalog:
         config = kind.default_config() | setup.config | dataset.setup_values()
         return kind.build_trainer(config, dataset, device, setup.seed), dataset
 
-    def restore(self, checkpoint: Path, device: torch.device) -> tuple[Trainer, ImageDataset, RunSetup]:
-        """Rebuild the trainer of ``checkpoint`` with its weights, optimiser state and data."""
+    def restore(self, checkpoint: Path, device: torch.device, dataset: ImageDataset | None = None
+                ) -> tuple[Trainer, ImageDataset, RunSetup]:
+        """Rebuild the trainer of ``checkpoint`` with its weights, optimiser state and data (``dataset``
+        when the caller already holds the run's data, e.g. from the studio's DatasetCache)."""
         from studio.ml.checkpoints import load_checkpoint
 
         ckpt = load_checkpoint(checkpoint)
         setup = setup_from_meta(ckpt.meta)
-        trainer, dataset = self.build_trainer(setup, device)
+        trainer, dataset = self.build_trainer(setup, device, dataset)
         trainer.load_state(ckpt.tensors, ckpt.meta.get("extra", {}), source=str(ckpt.path))
         return trainer, dataset, setup
 
-
-    def load_model(self, checkpoint: Path, device: torch.device) -> tuple[torch.nn.Module, dict, ImageDataset]:
+    def load_model(self, checkpoint: Path, device: torch.device, dataset: ImageDataset | None = None
+                   ) -> tuple[torch.nn.Module, dict, ImageDataset]:
         """The inference model saved in ``checkpoint`` (eval mode), its metadata as the training
         worker publishes it (kind, config, step, setup, checkpoint), and its training data."""
-        trainer, dataset, setup = self.restore(checkpoint, device)
+        trainer, dataset, setup = self.restore(checkpoint, device, dataset)
         meta = {"kind": trainer.kind, "config": dict(trainer.config), "step": trainer.steps_done,
                 "setup": setup.to_dict(), "checkpoint": str(checkpoint)}
         return trainer.inference_model(), meta, dataset
