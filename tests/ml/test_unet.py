@@ -152,3 +152,9 @@ def test_the_inference_model_is_a_private_eval_copy(images):
     trainer.step()
     assert not model.training and torch.equal(model(images), before)
     assert all(not p.requires_grad for p in model.parameters())
+
+
+@pytest.mark.parametrize(("key", "value"), [("width", 2), ("batch_size", 1), ("lr", 2.0)])
+def test_parameters_outside_their_range_are_refused_by_name(key, value):
+    with pytest.raises(ValueError, match=f"unet {key} must be at least .* and at most"):
+        UNetTrainer(CONFIG | {key: value}, tiny_pairs(), "cpu")

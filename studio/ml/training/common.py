@@ -46,7 +46,16 @@ def complete_config(kind: str, params: dict[str, Param], config: dict,
         raise ValueError(f"{kind} has no parameter(s) {', '.join(sorted(unknown))}")
     types = {name: type(param.default) for name, param in params.items()} | dict.fromkeys(setup_keys, int)
     full = {name: param.default for name, param in params.items()} | dict(config)
-    return {key: types[key](value) for key, value in full.items()}
+    full = {key: types[key](value) for key, value in full.items()}
+    for name, param in params.items():
+        value, low, high = full[name], param.minimum, param.maximum
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if (low is not None and value < low) or (high is not None and value > high):
+            limits = " and ".join(f"{word} {limit:g}" for word, limit in (("at least", low), ("at most", high))
+                                  if limit is not None)
+            raise ValueError(f"{kind} {name} must be {limits}, not {value:g}")
+    return full
 
 
 class SeededTrainer:

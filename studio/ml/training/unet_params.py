@@ -20,7 +20,7 @@ UNET_PARAMS: dict[str, Param] = {
     "width": Param(16, "channels of the first layer (doubling to at most 8x toward the bottleneck); 16 trains at ~10 "
                    "steps/s on a 2-core CPU at 64x64",
                    minimum=4, maximum=256),
-    "batch_size": Param(32, "pairs per step", minimum=1, maximum=1024),
+    "batch_size": Param(32, "pairs per step (batch norm needs at least 2)", minimum=2, maximum=1024),
     "lr": Param(1e-3, "Adam learning rate", minimum=1e-6, maximum=1.0),
     "beta1": Param(0.9, "Adam beta1", minimum=0.0, maximum=0.999),
     "beta2": Param(0.999, "Adam beta2", minimum=0.0, maximum=0.9999),
