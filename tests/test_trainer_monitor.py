@@ -104,7 +104,7 @@ def test_the_unet_trains_on_heads_from_the_form(make_studio, qtbot):
     studio = make_studio()
     panel, form = studio.panels["trainer_monitor"], studio.panels["trainer_monitor"].form
     form.kind.setCurrentIndex(form.kind.findData("unet"))
-    assert {form.dataset.itemData(i) for i in range(form.dataset.count())} == {"heads", "paired_folder"}
+    assert {form.dataset.itemData(i) for i in range(form.dataset.count())} == {"heads", "heads_plain", "paired_folder"}
     assert form.image_size.isVisibleTo(form) and not form.sample_rate.isVisibleTo(form)
     form.image_size.setCurrentIndex(form.image_size.findData(32))
     form.param_forms["unet"].set_values({"skips": "2", "width": 4, "batch_size": 4})

@@ -92,6 +92,12 @@ def _heads(size: int, channels: int | None, path: Path | None, seed: int):
     return make_heads(size=size, channels=channels or 3, seed=seed)
 
 
+def _heads_plain(size: int, channels: int | None, path: Path | None, seed: int):
+    from studio.ml.data.heads import make_heads
+
+    return make_heads(size=size, channels=channels or 3, seed=seed, backdrop=False)
+
+
 def _paired_folder(size: int, channels: int | None, path: Path | None, seed: int):
     from studio.ml.data.paired import load_paired_folder
 
@@ -224,8 +230,16 @@ def register_datasets() -> list[DatasetSpec]:
             _heads,
             modality="paired",
             description="Rendered 3-D heads (skin and hair colour, face width, eye, nose and mouth "
-            "placement vary by identity) seen from the side, each paired with the same head seen "
-            "from the front; test pairs are whole identities held out. Made from the seed, no download.",
+            "placement vary by identity) seen from the side before their own backdrop, each paired "
+            "with the same head seen from the front; test pairs are whole identities held out. Made "
+            "from the seed, no download.",
+        ),
+        DatasetSpec(
+            "heads_plain",
+            "Heads on plain gray (synthetic pairs)",
+            _heads_plain,
+            modality="paired",
+            description="The same heads before one plain gray background: only the head tells pairs apart.",
         ),
         DatasetSpec(
             "paired_folder",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from studio.ml.data.heads import BACKGROUND, SIDE_YAWS, make_heads, render_heads, sample_heads
+from studio.ml.data.heads import BACKGROUND, SIDE_YAWS, make_backdrops, make_heads, render_heads, sample_heads
 from studio.ml.data.paired import PairedImages
 from studio.ml.data.shapes import LUMA
 
@@ -16,7 +16,8 @@ VIEWS = len(SIDE_YAWS)
 
 @pytest.fixture(scope="module")
 def heads() -> PairedImages:
-    return make_heads(32, 3, identities=IDENTITIES, seed=0)
+    """On the plain background, where outlines are easy to find."""
+    return make_heads(32, 3, identities=IDENTITIES, seed=0, backdrop=False)
 
 
 def luma(images: torch.Tensor) -> np.ndarray:
@@ -25,10 +26,10 @@ def luma(images: torch.Tensor) -> np.ndarray:
 
 
 def test_same_seed_same_pixels_other_seed_other_heads(heads):
-    again = make_heads(32, 3, identities=IDENTITIES, seed=0)
+    again = make_heads(32, 3, identities=IDENTITIES, seed=0, backdrop=False)
     assert torch.equal(again.inputs, heads.inputs) and torch.equal(again.targets, heads.targets)
     assert all(np.array_equal(again.factors[k], heads.factors[k]) for k in heads.factors)
-    other = make_heads(32, 3, identities=IDENTITIES, seed=1)
+    other = make_heads(32, 3, identities=IDENTITIES, seed=1, backdrop=False)
     assert not np.allclose(other.factors["face_width"], heads.factors["face_width"])
     assert (other.targets.float() - heads.targets.float()).abs().mean() > 5
 
@@ -125,3 +126,17 @@ def test_colours_follow_the_skin_and_hair_of_each_identity():
     crown = luma(frontal[..., 3:6, 12:20]).mean(axis=(1, 2))  # the top of the hair
     assert np.corrcoef(face, skin)[0, 1] > 0.95 and np.corrcoef(crown, hair)[0, 1] > 0.95
     assert np.ptp(frontal.float().mean(dim=(2, 3)).numpy(), axis=0).min() > 30  # every channel varies
+
+
+def test_each_head_has_its_own_backdrop_behind_all_its_views():
+    data, plain = make_heads(32, 3, identities=6, seed=4), make_heads(32, 3, identities=6, seed=4, backdrop=False)
+    assert data.name == "heads" and plain.name == "heads_plain"
+    gray = torch.from_numpy(np.round(BACKGROUND * 255)).to(torch.uint8)[:, None, None]
+    background = ((plain.inputs.int() - gray.int()).abs().amax(1) <= 1) & ((plain.targets.int() - gray.int()).abs().amax(1) <= 1)
+    assert background.float().mean() > 0.3  # behind the head in both views of a pair
+    shared = background.unsqueeze(1).expand_as(data.inputs)
+    assert torch.equal(data.inputs[shared], data.targets[shared])  # the same backdrop behind side and front
+    backdrops = torch.from_numpy(make_backdrops(6, 32, seed=4))
+    assert (backdrops[0] - backdrops[1]).abs().mean() > 0.05  # identities stand before different backdrops
+    assert backdrops.std(dim=(2, 3)).min() > 0.02  # with detail, not a flat colour
+    assert np.array_equal(data.factors["face_width"], plain.factors["face_width"])  # the heads do not change

@@ -14,8 +14,12 @@ Every pixel casts 2x2 parallel rays (an orthographic camera) that are intersecte
 every ellipsoid (a quadratic per ray, vectorised over a batch of heads and over only the pixels the
 ellipsoid can cover); the nearest hit is shaded Lambert + ambient under a fixed light from the upper
 left front, and the 4 samples are averaged (anti-aliasing). The background is one fixed light, cool
-gray: nothing in it tells identities apart, so all a model gets right about a target comes from the
-head in the input, and "colour" means the head's colours.
+gray with ``backdrop=False``. By default every identity stands before its own backdrop, as people
+photographed one at a time in different places: a random colour field with detail down to a few
+pixels, the same behind the side views and the frontal view of that head. A model can copy it from
+input to target only through its skips, which is what separates the autoencoder from the U-Net
+(on the plain background the autoencoder reconstructs these low-dimensional heads almost as well
+as the U-Net: see docs/results/unet.md).
 
 Each identity is rendered once frontally (the target) and at SIDE_YAWS, +-30, +-60 and +-90
 degrees (the inputs, from a three-quarter view to both profiles): a pair per side view,
@@ -47,7 +51,7 @@ import numpy as np
 import torch
 
 from studio.ml.data.paired import PairedImages
-from studio.ml.data.shapes import LUMA
+from studio.ml.data.shapes import LUMA, hue_to_rgb
 
 SIDE_YAWS = (-90, -60, -30, 30, 60, 90)  # degrees: both profiles and the views between (0 is the target)
 HOLD_OUT_EVERY = 5  # identities 0, 5, 10, ... are the test heads: 20%
@@ -55,6 +59,10 @@ SUPERSAMPLE = 2  # rays per pixel side: 2x2 samples averaged
 VIEW_CENTRE = (0.0, -0.06)  # head units: hair top to chin centred; the frontal view symmetric
 VIEW_HALF = 1.38  # half the image side in head units: a margin of 4+ pixels round the head at 64x64
 BACKGROUND = np.array([0.80, 0.83, 0.87], dtype=np.float32)  # light cool gray, unlike any skin or hair
+# Backdrops: a muted base colour plus zero-mean RGB noise at three scales (cells across the image,
+# amplitude): structure from a quarter of the image down to 4 px at 64x64, more than a bottleneck holds
+BACKDROP_OCTAVES = ((4, 0.12), (8, 0.09), (16, 0.06))
+BACKDROP_SATURATION, BACKDROP_VALUE = (0.15, 0.45), (0.45, 0.85)
 LIGHT = np.array([-0.45, 0.55, 0.70])  # towards the light: upper left front (fixed to the camera)
 AMBIENT, DIFFUSE = 0.32, 0.68  # a face turned to the light is at its full albedo; the dark side is not black
 BATCH_PIXELS = 2**19  # ray samples per numpy call (32 heads at 64x64): measured fastest
@@ -276,9 +284,10 @@ def _hit(e: _Ellipsoid, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nd
     return (np.sqrt(np.maximum(disc, 0.0)) - a) / s33, disc > 0
 
 
-def _render(h: dict[str, np.ndarray], yaw: np.ndarray, size: int, channels: int) -> np.ndarray:
-    """Heads ``h`` (arrays of length n) turned by ``yaw`` (n, radians) as float32 (n, channels,
-    size, size) in [0, 1]. Fastest when every yaw is the same: each ellipsoid is intersected only
+def _render(h: dict[str, np.ndarray], yaw: np.ndarray, size: int, channels: int,
+            backdrops: np.ndarray | None = None) -> np.ndarray:
+    """Heads ``h`` (arrays of length n) turned by ``yaw`` (n, radians) before ``backdrops`` (float32
+    (n, 3, size, size), None: the plain BACKGROUND) as float32 (n, channels, size, size) in [0, 1]. Fastest when every yaw is the same: each ellipsoid is intersected only
     within the block of pixels that its outline covers in some image of the batch."""
     frame = _Frame(yaw, size)
     parts, out_rows, out_cols = frame.crop([frame.place(*part) for part in _parts(h)])
@@ -286,8 +295,7 @@ def _render(h: dict[str, np.ndarray], yaw: np.ndarray, size: int, channels: int)
     depth = np.full(shape, -np.inf, dtype=np.float32)  # z of the nearest hit (the camera is at +z)
     nearest = np.full(shape, -1, dtype=np.int8)  # which part
     normal = np.zeros((3, *shape), dtype=np.float32)
-    albedo = np.empty((3, *shape), dtype=np.float32)
-    albedo[:] = BACKGROUND[:, None, None, None]
+    albedo = np.zeros((3, *shape), dtype=np.float32)  # the background's stays 0: backdrop composited below
     for k, e in enumerate(parts):
         rows, cols = e.rows, e.cols
         if rows.start >= rows.stop or cols.start >= cols.stop:
@@ -312,12 +320,15 @@ def _render(h: dict[str, np.ndarray], yaw: np.ndarray, size: int, channels: int)
     length = np.sqrt(normal[0] * normal[0] + normal[1] * normal[1] + normal[2] * normal[2])
     with np.errstate(invalid="ignore", divide="ignore"):  # the background has no normal
         shade = AMBIENT + DIFFUSE * np.maximum(lit / length, 0.0)
-    np.copyto(shade, 1.0, where=nearest < 0)
+    np.copyto(shade, 0.0, where=nearest < 0)
     colour = albedo * shade
-    block = sum(colour[..., i::SUPERSAMPLE, j::SUPERSAMPLE] for i in range(SUPERSAMPLE) for j in range(SUPERSAMPLE))
+    samples = [(i, j) for i in range(SUPERSAMPLE) for j in range(SUPERSAMPLE)]
+    block = sum(colour[..., i::SUPERSAMPLE, j::SUPERSAMPLE] for i, j in samples) / SUPERSAMPLE**2
+    covered = sum((nearest[:, i::SUPERSAMPLE, j::SUPERSAMPLE] >= 0) for i, j in samples) / SUPERSAMPLE**2
     pixels = np.empty((3, frame.n, size, size), dtype=np.float32)
-    pixels[:] = BACKGROUND[:, None, None, None]
-    pixels[:, :, out_rows, out_cols] = block / SUPERSAMPLE**2
+    pixels[:] = BACKGROUND[:, None, None, None] if backdrops is None else backdrops.transpose(1, 0, 2, 3)
+    behind = pixels[:, :, out_rows, out_cols]
+    pixels[:, :, out_rows, out_cols] = block + (1.0 - covered.astype(np.float32)) * behind
     if channels == 1:
         pixels = (LUMA[:, None, None, None] * pixels).sum(0, keepdims=True)
     return pixels.transpose(1, 0, 2, 3)
@@ -390,11 +401,13 @@ def _paint_face(frame: _Frame, h: dict[str, np.ndarray], depth, nearest, albedo)
 
 
 def render_heads(
-    heads: dict[str, np.ndarray], yaw: np.ndarray, size: int = 64, channels: int = 3
+    heads: dict[str, np.ndarray], yaw: np.ndarray, size: int = 64, channels: int = 3,
+    backdrops: np.ndarray | None = None,
 ) -> torch.Tensor:
     """Heads with the given parameters (arrays of equal length, keys as in ``sample_heads``) turned
     by ``yaw`` (degrees, one per head) as uint8 ``(N, channels, size, size)``; channels 1 is the
-    luminance of the RGB picture."""
+    luminance of the RGB picture. ``backdrops`` (float (N, 3, size, size) in [0, 1], see
+    :func:`make_backdrops`) go behind the heads; None is the plain gray."""
     if channels not in (1, 3):
         raise ValueError(f"heads are rendered with 1 or 3 channels, not {channels}")
     if size < 8:
@@ -407,13 +420,29 @@ def render_heads(
         for start in range(0, len(indices), batch):
             chosen = indices[start : start + batch]
             part = {key: np.asarray(value)[chosen] for key, value in heads.items()}
-            out[chosen] = (_render(part, yaw[chosen], size, channels) * 255.0 + 0.5).astype(np.uint8)
+            behind = None if backdrops is None else backdrops[chosen]
+            out[chosen] = (_render(part, yaw[chosen], size, channels, behind) * 255.0 + 0.5).astype(np.uint8)
     return torch.from_numpy(out)
 
 
-def make_heads(size: int = 64, channels: int = 3, identities: int = 240, seed: int = 0) -> PairedImages:
+def make_backdrops(n: int, size: int, seed: int = 0) -> np.ndarray:
+    """``n`` random backdrops, float32 (n, 3, size, size) in [0, 1]: a muted colour with detail at
+    BACKDROP_OCTAVES (the same structure at any size)."""
+    rng = np.random.default_rng([seed, 0xBAC])  # its own stream: the heads do not change with it
+    base = hue_to_rgb(rng.uniform(0, 1, n), rng.uniform(*BACKDROP_SATURATION, (n, 1)),
+                      rng.uniform(*BACKDROP_VALUE, (n, 1)))
+    field = torch.from_numpy(base.astype(np.float32))[:, :, None, None].expand(n, 3, size, size).clone()
+    for cells, amplitude in BACKDROP_OCTAVES:
+        noise = torch.from_numpy(rng.uniform(-amplitude, amplitude, (n, 3, cells, cells)).astype(np.float32))
+        field += torch.nn.functional.interpolate(noise, size=(size, size), mode="bicubic", align_corners=False)
+    return field.clamp_(0.0, 1.0).numpy()
+
+
+def make_heads(size: int = 64, channels: int = 3, identities: int = 240, seed: int = 0,
+               backdrop: bool = True) -> PairedImages:
     """``identities`` heads drawn from ``seed``, each as ``len(SIDE_YAWS)`` pairs (side view ->
-    frontal view); every fifth identity's pairs are the test pairs."""
+    frontal view) before the identity's own backdrop (or the plain gray with ``backdrop=False``);
+    every fifth identity's pairs are the test pairs."""
     if identities < 1:
         raise ValueError(f"heads needs at least one identity, not {identities}")
     if size % 32:
@@ -422,16 +451,17 @@ def make_heads(size: int = 64, channels: int = 3, identities: int = 240, seed: i
     views = len(SIDE_YAWS)
     identity = np.repeat(np.arange(identities), views)
     yaw = np.tile(np.asarray(SIDE_YAWS, dtype=np.float64), identities)
-    frontal = render_heads(heads, np.zeros(identities), size, channels)
+    backdrops = make_backdrops(identities, size, seed) if backdrop else None
+    frontal = render_heads(heads, np.zeros(identities), size, channels, backdrops)
     factors = {"identity": identity, "yaw": yaw, **{key: value[identity] for key, value in heads.items()}}
     test = identity % HOLD_OUT_EVERY == 0 if identities > 1 else np.zeros(len(identity), dtype=bool)
     return PairedImages(
-        name="heads",
-        inputs=render_heads(factors, yaw, size, channels),
+        name="heads" if backdrop else "heads_plain",
+        inputs=render_heads(factors, yaw, size, channels, None if backdrops is None else backdrops[identity]),
         targets=frontal[torch.from_numpy(identity)],
         test=test,
         labels=[f"head {i}, yaw {y:+.0f}°" for i, y in zip(identity, yaw)],
         factors=factors,
-        description=f"{identities} rendered heads, side views ({', '.join(f'{y:+d}°' for y in SIDE_YAWS)}) "
+        description=f"{identities} rendered heads{'' if backdrop else ' on plain gray'}, side views ({', '.join(f'{y:+d}°' for y in SIDE_YAWS)}) "
         f"-> frontal, every {HOLD_OUT_EVERY}th head held out, seed {seed}",
     )
