@@ -115,3 +115,15 @@ def test_the_unet_trains_on_heads_from_the_form(make_studio, qtbot):
     assert set(panel.loss_plot.series) >= {"loss_mse", "loss_test_mse"}
     step, grid = seen.args("samples")[-1]
     assert grid.shape[:2] == (6 * 34 + 2, 6 * 34 + 2)  # (input, output, target) x 2 per row, 6 rows
+
+
+def test_a_run_started_by_another_panel_starts_the_curves_afresh(make_studio, qtbot, tmp_path):
+    studio = make_studio()
+    panel = studio.panels["trainer_monitor"]
+    seen = SignalRecorder(studio.training, "finished")
+    for count, name in ((1, "first"), (2, "second")):
+        setup = RunSetup("dcgan", "digits", image_size=32, channels=1, seed=count, config=TINY)
+        studio.training.start(RunRequest(3 * count, tmp_path / name, setup, sample_every=100))
+        seen.wait(qtbot, "finished", count=count, timeout=60_000)
+    qtbot.waitUntil(lambda: len(panel.loss_plot.series["loss_G"].steps) == 6)
+    assert panel.loss_plot.series["loss_G"].steps.tolist() == list(range(1, 7))  # the second run's only

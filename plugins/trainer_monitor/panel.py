@@ -143,8 +143,6 @@ class TrainerMonitorPanel(QWidget):
             if self.studio.catalog.datasets[setup.dataset].needs_path and not setup.dataset_path:
                 self._on_failed("choose a folder of images first (Browse…, or drop a folder on the window)")
                 return
-            self.loss_plot.clear()
-            self.samples.clear()
             request = RunRequest(
                 total_steps=self.form.steps.value(),
                 out_dir=paths.new_run_dir(setup.kind, setup.dataset),
@@ -164,7 +162,6 @@ class TrainerMonitorPanel(QWidget):
     def load_checkpoint(self, path: Path) -> None:
         """Show a checkpoint's run (settings, losses so far); Train then continues it."""
         from studio.ml.checkpoints import CheckpointError, read_checkpoint_meta
-        from studio.ml.training.run import read_metrics_log
 
         if self.worker.busy:
             self._on_failed("stop the current run before loading a checkpoint")
@@ -179,11 +176,7 @@ class TrainerMonitorPanel(QWidget):
         step = int(meta.get("step", 0))
         self.form.steps.setValue(max(self.form.steps.value(), step + 1000))
         self._resume_from = Path(path)
-        self.loss_plot.clear()
-        self.samples.clear()
-        log_path = Path(path).parent / "metrics.jsonl"
-        if log_path.exists():
-            self.loss_plot.add_records([r for r in read_metrics_log(log_path) if r.get("step", 0) <= step])
+        self._show_history(Path(path).parent / "metrics.jsonl", step)
         self.alert.hide()
         self.run_label.setText(f"loaded {path} (step {step}); Train continues it")
         self.train_button.setText("Continue")
@@ -244,7 +237,18 @@ class TrainerMonitorPanel(QWidget):
         elif state is RunState.FINISHED:
             self._forget_checkpoint()
 
+    def _show_history(self, log_path: Path, step: int) -> None:
+        """Start the curves and grids afresh, with a run's logged losses up to ``step`` if any."""
+        from studio.ml.training.run import read_metrics_log
+
+        self.loss_plot.clear()
+        self.samples.clear()
+        if step > 0 and log_path.exists():
+            self.loss_plot.add_records([r for r in read_metrics_log(log_path) if r.get("step", 0) <= step])
+
     def _on_run_started(self, info: dict) -> None:
+        # any run, started here or by another panel (the switchboard's ablation trains one after another)
+        self._show_history(Path(info["metrics_log"]), info["step"])
         self.run_info = info
         self._forget_checkpoint()
         self.run_label.setText(
