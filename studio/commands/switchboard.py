@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -81,9 +82,12 @@ def _switchboard(args: argparse.Namespace, catalog) -> int:
     by_mask = {r.mask: r for r in results}
     print(f"{meta['kind']} ({meta['config']['skips']}) step {meta['step']} on {report['pairs']} {args.split} pairs "
           f"-> {out}")
-    print(f"MSE {by_mask['all'].mse:.4f}; without latent1: colour error x"
-          f"{_ratio(by_mask['-latent1'].colour_error, by_mask['all'].colour_error)}, without latent2: structure "
-          f"error x{_ratio(by_mask['-latent2'].structure_error, by_mask['all'].structure_error)}")
+    on = "subject_" if not math.isnan(by_mask["all"].subject_colour_error) else ""
+    colour, structure = f"{on}colour_error", f"{on}structure_error"
+    print(f"MSE {by_mask['all'].mse:.4f}; without latent1: colour error{' (head)' if on else ''} x"
+          f"{_ratio(getattr(by_mask['-latent1'], colour), getattr(by_mask['all'], colour))}, without latent2: "
+          f"structure error{' (head)' if on else ''} x"
+          f"{_ratio(getattr(by_mask['-latent2'], structure), getattr(by_mask['all'], structure))}")
     return 0
 
 
@@ -91,13 +95,17 @@ def _ratio(value: float, reference: float) -> str:
     return f"{value / reference:.1f}" if reference > 0 else "inf"
 
 
+ERRORS = ("mse", "colour_error", "structure_error", "subject_colour_error", "subject_structure_error")
+
+
 def _write_zeroing(results, out: Path) -> None:
-    fields = ("mask", "mse", "colour_error", "structure_error")
     with open(out / "zeroing.csv", "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(fields)
-        writer.writerows([r.mask, f"{r.mse:.6f}", f"{r.colour_error:.6f}", f"{r.structure_error:.6f}"]
-                         for r in results)
-    lines = ["| latents | MSE | colour error | structure error |", "|---|---:|---:|---:|"]
-    lines += [f"| {r.mask} | {r.mse:.4f} | {r.colour_error:.4f} | {r.structure_error:.4f} |" for r in results]
+        writer.writerow(("mask", *ERRORS))
+        writer.writerows([r.mask, *(f"{getattr(r, e):.6f}" for e in ERRORS)] for r in results)
+    on_subject = not math.isnan(results[0].subject_colour_error)
+    shown = ERRORS if on_subject else ERRORS[:3]
+    titles = ["MSE", "colour error", "structure error", "colour error (head)", "structure error (head)"]
+    lines = ["| latents | " + " | ".join(titles[:len(shown)]) + " |", "|---|" + "---:|" * len(shown)]
+    lines += [f"| {r.mask} | " + " | ".join(f"{getattr(r, e):.4f}" for e in shown) + " |" for r in results]
     (out / "zeroing.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

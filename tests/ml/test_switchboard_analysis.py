@@ -112,3 +112,24 @@ def test_the_table_puts_ours_beside_the_papers(tmp_path):
     assert "| Concat1,3 | 13 | 5 | 0.5000 | 0.2500 |  |  |" in text  # a variant the paper did not train
     assert csv_path.read_text().splitlines()[0].startswith("skips,label,train_mse,test_mse")
     assert [variant_folder(v) for v in ("none", "1234", "12")] == ["ae", "unet", "concat1-2"]
+
+
+def test_errors_on_the_subject_ignore_what_differs_behind_it():
+    g = torch.Generator().manual_seed(2)
+    targets = torch.rand(2, 3, 32, 32, generator=g) * 2 - 1
+    outputs = targets.clone()
+    outputs[..., :, 20:] = torch.rand(2, 3, 32, 12, generator=g) * 2 - 1  # wrong on the right only
+    subject = torch.zeros(2, 32, 32, dtype=torch.bool)
+    subject[..., :, :8] = True  # the subject: the left quarter, far from the change (beyond the blurs)
+    assert sb.colour_error(outputs, targets) > 0 and sb.structure_error(outputs, targets) > 0
+    assert sb.colour_error(outputs, targets, subject) == 0 and sb.structure_error(outputs, targets, subject) == 0
+
+
+def test_the_zeroing_study_measures_the_head_when_the_data_marks_it():
+    from studio.ml.data.heads import make_heads
+
+    heads = make_heads(32, 3, identities=5)
+    assert heads.target_mask is not None and 0.2 < heads.target_mask.float().mean() < 0.8
+    rows = sb.zeroing_study(UNet(3, 32, 4).eval(), heads)
+    assert all(math.isfinite(r.subject_colour_error) and math.isfinite(r.subject_structure_error) for r in rows)
+    assert math.isnan(sb.zeroing_study(Identity(), pairs())[0].subject_colour_error)  # no mask: not measured

@@ -93,16 +93,26 @@ def _box_blur(images: torch.Tensor, size: int) -> torch.Tensor:
     return F.avg_pool2d(padded, size, stride=1)
 
 
-def colour_error(outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """MSE of the chroma (RGB minus brightness) of patch-blurred images, in [0, 1] units."""
+def _mse(a: torch.Tensor, b: torch.Tensor, region: torch.Tensor | None) -> float:
+    """Mean squared difference over every value, or over the pixels of ``region`` (bool (N, H, W))."""
+    if region is None:
+        return float(F.mse_loss(a, b))
+    weight = region.unsqueeze(1).to(a)
+    return float(((a - b).square() * weight).sum() / (weight.sum() * a.shape[1]).clamp_min(1))
+
+
+def colour_error(outputs: torch.Tensor, targets: torch.Tensor, region: torch.Tensor | None = None) -> float:
+    """MSE of the chroma (RGB minus brightness) of patch-blurred images, in [0, 1] units; over the
+    pixels of ``region`` (bool (N, H, W)) only, if given."""
     size = max(2, round(COLOUR_BLUR * outputs.shape[-1] / 64))
     chroma = [_box_blur(u - _luma(u), size) for u in (_unit(outputs), _unit(targets))]
-    return float(F.mse_loss(*chroma))
+    return _mse(*chroma, region)
 
 
-def structure_error(outputs: torch.Tensor, targets: torch.Tensor) -> float:
-    """MSE of the brightness detail (luma minus its 5x5 box blur), in [0, 1] units."""
-    return float(F.mse_loss(_detail(outputs), _detail(targets)))
+def structure_error(outputs: torch.Tensor, targets: torch.Tensor, region: torch.Tensor | None = None) -> float:
+    """MSE of the brightness detail (luma minus its 5x5 box blur), in [0, 1] units; over the pixels
+    of ``region`` only, if given."""
+    return _mse(_detail(outputs), _detail(targets), region)
 
 
 def _detail(images: torch.Tensor) -> torch.Tensor:
@@ -117,6 +127,9 @@ class MaskResult:
     mse: float
     colour_error: float
     structure_error: float
+    # the same two on the subject alone (PairedImages.target_mask: the head), NaN when unknown
+    subject_colour_error: float = float("nan")
+    subject_structure_error: float = float("nan")
 
 
 def zeroing_study(model, pairs: PairedImages, split: str = "test") -> list[MaskResult]:
@@ -124,11 +137,14 @@ def zeroing_study(model, pairs: PairedImages, split: str = "test") -> list[MaskR
     inputs, targets = _split(pairs, split)
     if not len(inputs):
         raise ValueError(f"dataset {pairs.name!r} has no {split} pairs")
+    subject = None if pairs.target_mask is None else pairs.target_mask[pairs.indices(split)]
     results = []
     for keep in [ALL_KEPT] + [mask for mode in ("one-on", "one-off") for _, mask in masks(mode)]:
         outputs = translate(model, inputs, keep)
+        on_subject = ((colour_error(outputs, targets, subject), structure_error(outputs, targets, subject))
+                      if subject is not None else ())
         results.append(MaskResult(mask_label(keep), keep, float(F.mse_loss(outputs, targets)) / 4.0,
-                                  colour_error(outputs, targets), structure_error(outputs, targets)))
+                                  colour_error(outputs, targets), structure_error(outputs, targets), *on_subject))
     return results
 
 

@@ -285,9 +285,10 @@ def _hit(e: _Ellipsoid, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _render(h: dict[str, np.ndarray], yaw: np.ndarray, size: int, channels: int,
-            backdrops: np.ndarray | None = None) -> np.ndarray:
+            backdrops: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Heads ``h`` (arrays of length n) turned by ``yaw`` (n, radians) before ``backdrops`` (float32
-    (n, 3, size, size), None: the plain BACKGROUND) as float32 (n, channels, size, size) in [0, 1]. Fastest when every yaw is the same: each ellipsoid is intersected only
+    (n, 3, size, size), None: the plain BACKGROUND) as float32 (n, channels, size, size) in [0, 1],
+    and the share of each pixel the head covers, float32 (n, size, size). Fastest when every yaw is the same: each ellipsoid is intersected only
     within the block of pixels that its outline covers in some image of the batch."""
     frame = _Frame(yaw, size)
     parts, out_rows, out_cols = frame.crop([frame.place(*part) for part in _parts(h)])
@@ -331,7 +332,9 @@ def _render(h: dict[str, np.ndarray], yaw: np.ndarray, size: int, channels: int,
     pixels[:, :, out_rows, out_cols] = block + (1.0 - covered.astype(np.float32)) * behind
     if channels == 1:
         pixels = (LUMA[:, None, None, None] * pixels).sum(0, keepdims=True)
-    return pixels.transpose(1, 0, 2, 3)
+    coverage = np.zeros((frame.n, size, size), dtype=np.float32)
+    coverage[:, out_rows, out_cols] = covered
+    return pixels.transpose(1, 0, 2, 3), coverage
 
 
 def _hairline(z: np.ndarray) -> np.ndarray:
@@ -402,18 +405,20 @@ def _paint_face(frame: _Frame, h: dict[str, np.ndarray], depth, nearest, albedo)
 
 def render_heads(
     heads: dict[str, np.ndarray], yaw: np.ndarray, size: int = 64, channels: int = 3,
-    backdrops: np.ndarray | None = None,
-) -> torch.Tensor:
+    backdrops: np.ndarray | None = None, with_coverage: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """Heads with the given parameters (arrays of equal length, keys as in ``sample_heads``) turned
     by ``yaw`` (degrees, one per head) as uint8 ``(N, channels, size, size)``; channels 1 is the
     luminance of the RGB picture. ``backdrops`` (float (N, 3, size, size) in [0, 1], see
-    :func:`make_backdrops`) go behind the heads; None is the plain gray."""
+    :func:`make_backdrops`) go behind the heads; None is the plain gray. ``with_coverage`` also
+    returns the share of each pixel that the head covers, float32 (N, size, size)."""
     if channels not in (1, 3):
         raise ValueError(f"heads are rendered with 1 or 3 channels, not {channels}")
     if size < 8:
         raise ValueError(f"heads must be at least 8x8, not {size}x{size}")
     yaw = np.radians(np.asarray(yaw, dtype=np.float64))
     out = np.empty((len(yaw), channels, size, size), dtype=np.uint8)
+    coverage = np.empty((len(yaw), size, size), dtype=np.float32)
     batch = max(1, BATCH_PIXELS // (size * SUPERSAMPLE) ** 2)
     for angle in np.unique(yaw):  # one yaw per batch: the heads cover the same pixels
         indices = np.flatnonzero(yaw == angle)
@@ -421,8 +426,9 @@ def render_heads(
             chosen = indices[start : start + batch]
             part = {key: np.asarray(value)[chosen] for key, value in heads.items()}
             behind = None if backdrops is None else backdrops[chosen]
-            out[chosen] = (_render(part, yaw[chosen], size, channels, behind) * 255.0 + 0.5).astype(np.uint8)
-    return torch.from_numpy(out)
+            pixels, coverage[chosen] = _render(part, yaw[chosen], size, channels, behind)
+            out[chosen] = (pixels * 255.0 + 0.5).astype(np.uint8)
+    return (torch.from_numpy(out), torch.from_numpy(coverage)) if with_coverage else torch.from_numpy(out)
 
 
 def make_backdrops(n: int, size: int, seed: int = 0) -> np.ndarray:
@@ -452,13 +458,14 @@ def make_heads(size: int = 64, channels: int = 3, identities: int = 240, seed: i
     identity = np.repeat(np.arange(identities), views)
     yaw = np.tile(np.asarray(SIDE_YAWS, dtype=np.float64), identities)
     backdrops = make_backdrops(identities, size, seed) if backdrop else None
-    frontal = render_heads(heads, np.zeros(identities), size, channels, backdrops)
+    frontal, covered = render_heads(heads, np.zeros(identities), size, channels, backdrops, with_coverage=True)
     factors = {"identity": identity, "yaw": yaw, **{key: value[identity] for key, value in heads.items()}}
     test = identity % HOLD_OUT_EVERY == 0 if identities > 1 else np.zeros(len(identity), dtype=bool)
     return PairedImages(
         name="heads" if backdrop else "heads_plain",
         inputs=render_heads(factors, yaw, size, channels, None if backdrops is None else backdrops[identity]),
         targets=frontal[torch.from_numpy(identity)],
+        target_mask=(covered > 0.5)[torch.from_numpy(identity)],
         test=test,
         labels=[f"head {i}, yaw {y:+.0f}°" for i, y in zip(identity, yaw)],
         factors=factors,

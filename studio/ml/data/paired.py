@@ -43,8 +43,10 @@ class PairedImages:
     ``(inputs[i], targets[i])``; ``test`` (bool, N) marks the held-out pairs.
 
     ``labels`` names each pair for people (a file name, "head 12, yaw -60°"); ``factors`` holds
-    per-pair ground truth when the set has it (the synthetic heads do); ``skipped`` lists
-    ``(path, reason)`` for files that could not be used.
+    per-pair ground truth when the set has it (the synthetic heads do); ``target_mask`` (bool
+    (N, H, W)), when known, marks the subject in each target (the head, not its backdrop), so that
+    errors can be measured on it alone; ``skipped`` lists ``(path, reason)`` for files that could
+    not be used.
     """
 
     name: str
@@ -55,6 +57,7 @@ class PairedImages:
     factors: dict[str, np.ndarray] = field(default_factory=dict)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     description: str = ""
+    target_mask: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         for side in (self.inputs, self.targets):
@@ -67,6 +70,10 @@ class PairedImages:
         if self.test.shape != (len(self.inputs),):
             raise ValueError(f"dataset {self.name!r}: the test mask has shape {self.test.shape}, "
                              f"expected ({len(self.inputs)},)")
+        n, _, h, w = self.targets.shape
+        if self.target_mask is not None and (self.target_mask.dtype != torch.bool
+                                             or tuple(self.target_mask.shape) != (n, h, w)):
+            raise ValueError(f"dataset {self.name!r}: target_mask must be bool of shape {(n, h, w)}")
         if not self.labels:
             self.labels = [f"pair {i}" for i in range(len(self.inputs))]
         if len(self.inputs) == 0:
