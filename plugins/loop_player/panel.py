@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize
-from PySide6.QtWidgets import QFileDialog, QLabel, QWidget
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from studio.ml.audio.codec import CQConfig, codec_for_model
 from studio.ml.audio.compare import loop_images
 from studio.ml.data.audio import AUDIO_EXTENSIONS, AudioFileError, load_audio_file
 from studio.runtime.studio import Studio
+from studio.ui.alert import AlertLabel
 from studio.ui.file_drops import AcceptsFileDrops
 from studio.ui.model_picker import ModelPicker, draws
 from studio.ui.panel_layout import lay_out_model_panel
@@ -51,10 +52,7 @@ class LoopPlayerPanel(AcceptsFileDrops, QWidget):
         self.transport = Transport()
         self.map = LoopMapView()
         self.spectrogram = SpectrogramView()
-        self.alert = QLabel()
-        self.alert.setWordWrap(True)
-        self.alert.setStyleSheet("color: #b00020;")
-        self.alert.hide()
+        self.alert = AlertLabel()
         self._build_layout()
         self._connect()
         self.setAcceptDrops(True)

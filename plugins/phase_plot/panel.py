@@ -15,7 +15,6 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
-    QLabel,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -26,6 +25,7 @@ from studio.ml.analysis.closed_loop import ClosedLoopResult, filmstrip_steps
 from studio.ml.data.image_file import ImageFileError, load_image_file
 from studio.runtime.jobs import Job
 from studio.runtime.studio import Studio
+from studio.ui.alert import AlertLabel
 from studio.ui.file_drops import AcceptsFileDrops
 from studio.ui.model_picker import ModelPicker
 from studio.ui.panel_layout import lay_out_model_panel
@@ -67,10 +67,7 @@ class ClosedLoopPanel(AcceptsFileDrops, QWidget):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save phase.png, returnmap.png, the filmstrip and summary.json to a folder")
         self.export_button.setEnabled(False)
-        self.alert = QLabel()
-        self.alert.setWordWrap(True)
-        self.alert.setStyleSheet("color: #b00020;")
-        self.alert.hide()
+        self.alert = AlertLabel()
         self.phase = PhasePlot()
         self.return_map = ReturnMapPlot()
         self.filmstrip = Filmstrip()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QTabWidget, QWidget
+from PySide6.QtWidgets import QFileDialog, QSplitter, QTabWidget, QWidget
 
 from studio.catalog import RunSetup
 from studio.ml.analysis.image_table import save_image_table
@@ -28,6 +28,7 @@ from studio.ml.models.unet import SKIPPABLE
 from studio.ml.training.unet import spread
 from studio.runtime.model_manager import LoadedModel
 from studio.runtime.studio import Studio
+from studio.ui.alert import AlertLabel
 from studio.ui.file_drops import AcceptsFileDrops
 from studio.ui.model_picker import ModelPicker, draws
 from studio.ui.panel_layout import lay_out_model_panel
@@ -79,11 +80,7 @@ class SwitchboardPanel(AcceptsFileDrops, QWidget):
         self.source = InputSource()
         self.toggles = LatentToggles()
         self.grid_buttons = GridButtons()
-        self.alert = QLabel()
-        self.alert.setWordWrap(True)
-        self.alert.setStyleSheet("color: #b00020;")
-        self.alert.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.alert.hide()
+        self.alert = AlertLabel()
         self.comparison = ComparisonView(NO_MODEL)
         self.grid_view = MaskGridView()
         self.ablation = AblationBox(studio)

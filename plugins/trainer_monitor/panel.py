@@ -21,6 +21,7 @@ from studio import paths
 from studio.catalog import data_summary, setup_from_meta
 from studio.runtime.studio import Studio
 from studio.runtime.training_worker import RunRequest, RunState
+from studio.ui.alert import AlertLabel
 from studio_plugins.trainer_monitor.loss_plot import LossPlot
 from studio_plugins.trainer_monitor.progress import RunProgress
 from studio_plugins.trainer_monitor.run_form import RunForm
@@ -41,10 +42,7 @@ class TrainerMonitorPanel(QWidget):
         self.loss_plot = LossPlot()
         self.samples = SampleGridView()
         self.progress = RunProgress()
-        self.alert = QLabel()
-        self.alert.setWordWrap(True)
-        self.alert.setStyleSheet("color: #b00020; font-weight: bold;")
-        self.alert.hide()
+        self.alert = AlertLabel(bold=True)
         self.run_label = QLabel("")
         self.run_label.setWordWrap(True)
         self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
