@@ -99,7 +99,8 @@ class Catalog:
         kind = self.model_kind(setup.kind)
         spec = self.dataset(setup.dataset)
         if spec.modality != kind.modality:
-            raise ValueError(f"{kind.title} trains on {kind.modality} data; {spec.title!r} is an {spec.modality} dataset")
+            raise ValueError(f"{kind.title} trains on {kind.modality} data; {spec.title!r} is an {spec.modality} "
+                             "dataset")
         unknown = set(setup.config) - set(kind.params)
         if unknown:
             raise ValueError(f"{kind.name} has no parameter(s) {', '.join(sorted(unknown))}")

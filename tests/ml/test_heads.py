@@ -132,7 +132,10 @@ def test_each_head_has_its_own_backdrop_behind_all_its_views():
     data, plain = make_heads(32, 3, identities=6, seed=4), make_heads(32, 3, identities=6, seed=4, backdrop=False)
     assert data.name == "heads" and plain.name == "heads_plain"
     gray = torch.from_numpy(np.round(BACKGROUND * 255)).to(torch.uint8)[:, None, None]
-    background = ((plain.inputs.int() - gray.int()).abs().amax(1) <= 1) & ((plain.targets.int() - gray.int()).abs().amax(1) <= 1)
+    def gray_at(images):
+        return (images.int() - gray.int()).abs().amax(1) <= 1
+
+    background = gray_at(plain.inputs) & gray_at(plain.targets)
     assert background.float().mean() > 0.3  # behind the head in both views of a pair
     shared = background.unsqueeze(1).expand_as(data.inputs)
     assert torch.equal(data.inputs[shared], data.targets[shared])  # the same backdrop behind side and front

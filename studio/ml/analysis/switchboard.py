@@ -188,8 +188,9 @@ def colour_separation(outputs: torch.Tensor) -> torch.Tensor:
     shares = torch.empty(len(unit), 3, 3)
     for row in range(3):
         for col in range(3):
-            r0, c0 = round(row * cell), round(col * cell)
-            patch = unit[:, :, r0 + margin: round((row + 1) * cell) - margin, c0 + margin: round((col + 1) * cell) - margin]
+            rows = slice(round(row * cell) + margin, round((row + 1) * cell) - margin)
+            cols = slice(round(col * cell) + margin, round((col + 1) * cell) - margin)
+            patch = unit[:, :, rows, cols]
             light = patch.sum(dim=(2, 3))  # (N, 3)
             shares[:, row, col] = light[:, GRID_CHANNELS[row][col]] / light.sum(1).clamp_min(1e-8)
     return shares
@@ -211,7 +212,8 @@ def probe_study(model, pairs: PairedImages, split: str = "train", keep: Sequence
         raise ValueError("colour probes need an RGB model")
     study = {}
     for channel, name in enumerate("RGB"):
-        study[f"{name} only"] = float(channel_share(translate(model, channel_probe(inputs, channel), keep), channel).mean())
+        outputs = translate(model, channel_probe(inputs, channel), keep)
+        study[f"{name} only"] = float(channel_share(outputs, channel).mean())
     shares = colour_separation(translate(model, colour_grid_probe(inputs), keep))
     study["colour grid"] = float(shares.mean())
     study["colour grid, worst cell"] = float(shares.mean(0).min())

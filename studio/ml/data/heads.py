@@ -288,8 +288,9 @@ def _render(h: dict[str, np.ndarray], yaw: np.ndarray, size: int, channels: int,
             backdrops: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Heads ``h`` (arrays of length n) turned by ``yaw`` (n, radians) before ``backdrops`` (float32
     (n, 3, size, size), None: the plain BACKGROUND) as float32 (n, channels, size, size) in [0, 1],
-    and the share of each pixel the head covers, float32 (n, size, size). Fastest when every yaw is the same: each ellipsoid is intersected only
-    within the block of pixels that its outline covers in some image of the batch."""
+    and the share of each pixel the head covers, float32 (n, size, size). Fastest when every yaw is
+    the same: each ellipsoid is intersected only within the block of pixels that its outline covers
+    in some image of the batch."""
     frame = _Frame(yaw, size)
     parts, out_rows, out_cols = frame.crop([frame.place(*part) for part in _parts(h)])
     shape = (frame.n, len(frame.v), len(frame.u))
@@ -469,6 +470,7 @@ def make_heads(size: int = 64, channels: int = 3, identities: int = 240, seed: i
         test=test,
         labels=[f"head {i}, yaw {y:+.0f}°" for i, y in zip(identity, yaw)],
         factors=factors,
-        description=f"{identities} rendered heads{'' if backdrop else ' on plain gray'}, side views ({', '.join(f'{y:+d}°' for y in SIDE_YAWS)}) "
+        description=f"{identities} rendered heads{'' if backdrop else ' on plain gray'}, side views "
+        f"({', '.join(f'{y:+d}°' for y in SIDE_YAWS)}) "
         f"-> frontal, every {HOLD_OUT_EVERY}th head held out, seed {seed}",
     )

@@ -3,8 +3,8 @@
 Plain regression: the mean squared error between output and target, Adam. Losses are reported as
 the paper reports them, the MSE of pixel values in [0, 1] (a quarter of the MSE in the networks'
 [-1, 1]): ``loss_mse`` on the step's batch. Each step also measures ``loss_test_mse`` on a fixed
-handful of held-out pairs in eval mode, so the monitor shows over-fitting as it happens; the full train/test MSE of a finished model is
-:func:`studio.ml.analysis.switchboard.split_mse`.
+handful of held-out pairs in eval mode, so the monitor shows over-fitting as it happens; the full
+train/test MSE of a finished model is :func:`studio.ml.analysis.switchboard.split_mse`.
 """
 
 from __future__ import annotations
