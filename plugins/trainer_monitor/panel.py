@@ -86,7 +86,10 @@ class TrainerMonitorPanel(QWidget):
         samples_box = QWidget()
         samples_layout = QVBoxLayout(samples_box)
         samples_layout.setContentsMargins(0, 0, 0, 0)
-        samples_layout.addWidget(QLabel("<b>Samples of fixed z</b>"))
+        title = QLabel("<b>Fixed samples</b>")
+        title.setToolTip("the same inputs at every sample: fixed z for a generator; (input, output, target) of "
+                         "fixed pairs for an image-to-image model")
+        samples_layout.addWidget(title)
         samples_layout.addWidget(self.samples, 1)
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(samples_box)
