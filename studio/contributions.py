@@ -21,8 +21,9 @@ DockArea = Literal["left", "right", "top", "bottom"]
 Modality = Literal["image", "audio", "paired"]
 # what a kind's generator draws: images, audio samples, or constant-Q log-magnitude images
 # (studio.ml.audio.codec) that phase retrieval turns into sound; or, for an image-to-image model
-# (no latent to draw from), "translation": ``model(images)`` returns the translated images
-Output = Literal["image", "waveform", "spectrogram", "translation"]
+# (no latent to draw from), "translation": ``model(images)`` returns the translated images; or
+# "edit": a studio.ml.models.latent_editor.LatentEditor, a generator with latent directions
+Output = Literal["image", "waveform", "spectrogram", "translation", "edit"]
 
 
 @dataclass(frozen=True)

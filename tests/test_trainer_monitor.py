@@ -127,3 +127,22 @@ def test_a_run_started_by_another_panel_starts_the_curves_afresh(make_studio, qt
         seen.wait(qtbot, "finished", count=count, timeout=60_000)
     qtbot.waitUntil(lambda: len(panel.loss_plot.series["loss_G"].steps) == 6)
     assert panel.loss_plot.series["loss_G"].steps.tolist() == list(range(1, 7))  # the second run's only
+
+
+def test_directions_train_on_a_generator_checkpoint_from_the_form(finished_run, qtbot):
+    studio, run_dir = finished_run
+    panel, form = studio.panels["trainer_monitor"], studio.panels["trainer_monitor"].form
+    form.kind.setCurrentIndex(form.kind.findData("directions"))
+    form.dataset.setCurrentIndex(form.dataset.findData("digits"))  # the generator's own data
+    form.image_size.setCurrentIndex(form.image_size.findData(32))
+    form.param_forms["directions"].set_values({"generator": str(run_dir / "last.safetensors"), "method": "warped",
+                                                "directions": 3, "batch_size": 4})
+    form.steps.setValue(3)
+    seen = SignalRecorder(studio.training, "finished", "samples")
+    panel.train()
+    seen.wait(qtbot, "finished", timeout=60_000)
+    assert set(panel.loss_plot.series) >= {"loss_total", "loss_direction", "loss_shift"}
+    step, grid = seen.args("samples")[-1]
+    assert grid.shape[:2] == (8 * 34 + 2, 8 * 34 + 2)  # eight fixed z, each along one direction
+    published = [studio.models.get(name) for name in studio.models.names()]
+    assert [m.module.method for m in published if m.meta["kind"] == "directions"] == ["warped"]

@@ -11,6 +11,7 @@ from pathlib import Path
 from studio import hookimpl
 from studio.contributions import DatasetSpec, ModelKind
 from studio.ml.training.dcgan_params import DCGAN_PARAMS
+from studio.ml.training.directions_params import DIRECTIONS_PARAMS
 from studio.ml.training.spectrogram_params import SPECTROGRAM_PARAMS
 from studio.ml.training.unet_params import UNET_PARAMS
 from studio.ml.training.vaegan_params import VAEGAN_PARAMS
@@ -45,6 +46,12 @@ def _build_unet(config, pairs, device, seed):
     from studio.ml.training.unet import UNetTrainer
 
     return UNetTrainer(config, pairs, device, seed)
+
+
+def _build_directions(config, dataset, device, seed):
+    from studio.ml.training.directions import DirectionTrainer
+
+    return DirectionTrainer(config, dataset, device, seed)
 
 
 def _shapes(size: int, channels: int | None, path: Path | None, seed: int):
@@ -172,6 +179,17 @@ def register_model_kinds() -> list[ModelKind]:
             description="Seed paper 001's image-to-image U-Net: five stride-2 convs down to latent5, five "
             "transposed convs up, skip connections from latent1..latent4 (skips='none' is the plain "
             "autoencoder); trained on pairs by MSE.",
+        ),
+        ModelKind(
+            name="directions",
+            title="Latent directions (editor)",
+            params=DIRECTIONS_PARAMS,
+            build_trainer=_build_directions,
+            output="edit",
+            description="Seed paper 004: K directions in a frozen generator's latent space, found without "
+            "labels by a reconstructor that tells which direction moved an image and how far; linear, "
+            "warped (vector fields) or curvilinear (an invertible flow: edits commute). Train on the "
+            "generator's own dataset.",
         ),
     ]
 
