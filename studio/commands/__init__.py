@@ -16,6 +16,7 @@ COMMANDS = {
     "loops": "studio.commands.loops",
     "switchboard": "studio.commands.switchboard",
     "unet-ablation": "studio.commands.unet_ablation",
+    "directions-eval": "studio.commands.directions_eval",
 }
 
 
