@@ -20,4 +20,4 @@ def test_every_package_directory_is_listed():
 def test_bundled_plugins_use_the_public_entry_point_group():
     entry_points = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]
     assert set(entry_points["latent_studio"]) == {"builtins", "trainer_monitor", "z_walker", "phase_plot",
-                                                 "loop_player", "switchboard"}
+                                                 "loop_player", "switchboard", "attribute_editor"}
