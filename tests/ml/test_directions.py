@@ -55,6 +55,19 @@ def test_the_flows_log_determinant_is_that_of_its_jacobian(flow):
     assert log_det.abs().max() > 0.05  # not volume-preserving by accident
 
 
+def test_the_flows_kept_matrices_follow_its_parameters(flow):
+    z = torch.randn(3, NZ, dtype=torch.float64)
+    with torch.inference_mode():  # kept here (the inference thread's path) ...
+        v = flow(z)[0]
+    with torch.no_grad():  # ... and used by no-grad code
+        torch.testing.assert_close(flow(z)[0], v)
+        flow.layers[0].log_scale.add_(0.5)  # an optimiser step: the kept matrices must go
+        moved = flow(z)[0]
+    assert (moved - v).abs().max() > 0.1
+    torch.testing.assert_close(flow(z)[0], moved)  # with gradients: built afresh, the same map
+    torch.testing.assert_close(flow.inverse(moved)[0], z, atol=1e-10, rtol=0)
+
+
 def test_curvilinear_edits_commute_and_undo_while_bending():
     torch.manual_seed(1)
     model = perturbed(CurvilinearDirections(NZ, NZ, couplings=4, hidden=16)).double()

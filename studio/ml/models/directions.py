@@ -146,11 +146,16 @@ class CurvilinearDirections(DirectionModel):
 
 
 class InvertibleLinear(nn.Module):
-    """W = P L (U + diag(sign * exp(log_scale))) (Glow's LU form): log|det W| = sum(log_scale)."""
+    """W = P L (U + diag(sign * exp(log_scale))) (Glow's LU form): log|det W| = sum(log_scale).
 
-    def __init__(self, n: int, generator: torch.Generator | None = None):
+    Without gradients (inference, evaluation) W and W^-1 are built once and kept until a
+    parameter changes or is replaced: a slider's edit at batch 1 then costs one small matrix
+    product each way, not the LU product and two triangular solves.
+    """
+
+    def __init__(self, n: int):
         super().__init__()
-        q = torch.linalg.qr(torch.randn(n, n, generator=generator))[0]
+        q = torch.linalg.qr(torch.randn(n, n))[0]
         p, lower, upper = torch.linalg.lu(q)
         diagonal = upper.diagonal()
         self.register_buffer("permutation", p)
@@ -159,65 +164,85 @@ class InvertibleLinear(nn.Module):
         self.lower = nn.Parameter(lower)
         self.upper = nn.Parameter(upper.triu(1))
         self.log_scale = nn.Parameter(diagonal.abs().log())
+        self._frozen: tuple[tuple, torch.Tensor, torch.Tensor] | None = None
 
-    def _factors(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(W^T, (W^-1)^T); kept for calls without gradients while the parameters are unchanged."""
+        params = (self.lower, self.upper, self.log_scale)
+        key = tuple((p.data_ptr(), p._version, p.dtype) for p in params)
+        cache = not torch.is_grad_enabled()
+        if cache and self._frozen is not None and self._frozen[0] == key:
+            return self._frozen[1], self._frozen[2]
+        with torch.inference_mode(False):  # a cache made on the inference thread must serve no_grad code too
+            weight, inverse = self._build_matrices()
+        if cache:
+            self._frozen = (key, weight.T.clone(), inverse.T.clone())
+        return weight.T, inverse.T
+
+    def _build_matrices(self) -> tuple[torch.Tensor, torch.Tensor]:
         eye = torch.eye(len(self.sign), device=self.sign.device, dtype=self.lower.dtype)
         lower = self.lower * self.lower_mask + eye
         upper = self.upper * self.lower_mask.T + torch.diag(self.sign * self.log_scale.exp())
-        return lower, upper
+        weight = self.permutation @ lower @ upper
+        # W^-1 = U^-1 L^-1 P^T, by two triangular solves
+        inverse = torch.linalg.solve_triangular(
+            upper, torch.linalg.solve_triangular(lower, self.permutation.T, upper=False, unitriangular=True),
+            upper=True)
+        return weight, inverse
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        lower, upper = self._factors()
-        weight = self.permutation @ lower @ upper
-        return x @ weight.T, self.log_scale.sum().expand(x.shape[0])
+        return x @ self._matrices()[0], self.log_scale.sum().expand(x.shape[0])
 
     def inverse(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        lower, upper = self._factors()
-        # y = P L U x  =>  x = U^-1 L^-1 P^T y, by two triangular solves
-        rhs = (self.permutation.T @ y.T)
-        x = torch.linalg.solve_triangular(upper, torch.linalg.solve_triangular(lower, rhs, upper=False,
-                                                                              unitriangular=True), upper=True)
-        return x.T, -self.log_scale.sum().expand(y.shape[0])
+        return y @ self._matrices()[1], -self.log_scale.sum().expand(y.shape[0])
 
 
 class AffineCoupling(nn.Module):
-    """RealNVP: the ``mask``-ed half passes through and sets a scale and shift of the other half.
-    The log-scale is bounded by tanh, and the last layer starts at zero, so the flow starts as
-    the identity and stays well-conditioned."""
+    """RealNVP: one half of the coordinates passes through and sets a scale and shift of the other
+    (``swap``: which half is which). The log-scale is bounded by tanh, and the last layer starts at
+    zero, so the coupling starts as the identity and stays well-conditioned."""
 
-    def __init__(self, mask: torch.Tensor, hidden: int):
+    def __init__(self, n: int, hidden: int, swap: bool):
         super().__init__()
-        n = len(mask)
-        self.register_buffer("mask", mask)
-        self.net = nn.Sequential(nn.Linear(n, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(),
-                                 nn.Linear(hidden, 2 * n))
+        self.half, self.swap = n // 2, swap
+        kept = n - self.half if swap else self.half
+        self.net = nn.Sequential(nn.Linear(kept, hidden), nn.SiLU(), nn.Linear(hidden, hidden), nn.SiLU(),
+                                 nn.Linear(hidden, 2 * (n - kept)))
         nn.init.zeros_(self.net[-1].weight)
         nn.init.zeros_(self.net[-1].bias)
 
+    def _split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        first, second = x[:, :self.half], x[:, self.half:]
+        return (second, first) if self.swap else (first, second)
+
+    def _join(self, kept: torch.Tensor, free: torch.Tensor) -> torch.Tensor:
+        return torch.cat((free, kept) if self.swap else (kept, free), dim=1)
+
     def _scale_shift(self, kept: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         log_scale, shift = self.net(kept).chunk(2, dim=1)
-        free = 1.0 - self.mask
-        return torch.tanh(log_scale) * free, shift * free
+        return torch.tanh(log_scale), shift
 
     def forward(self, x):
-        log_scale, shift = self._scale_shift(x * self.mask)
-        return x * log_scale.exp() + shift, log_scale.sum(1)
+        kept, free = self._split(x)
+        log_scale, shift = self._scale_shift(kept)
+        return self._join(kept, free * log_scale.exp() + shift), log_scale.sum(1)
 
     def inverse(self, y):
-        log_scale, shift = self._scale_shift(y * self.mask)
-        return (y - shift) * (-log_scale).exp(), -log_scale.sum(1)
+        kept, free = self._split(y)
+        log_scale, shift = self._scale_shift(kept)
+        return self._join(kept, (free - shift) * (-log_scale).exp()), -log_scale.sum(1)
 
 
 class CouplingFlow(nn.Module):
-    """An invertible linear map, then ``couplings`` affine couplings on alternating halves.
-    ``flow(z)`` and ``flow.inverse(v)`` return the image and log|det| of the Jacobian, per row."""
+    """An invertible linear map, then ``couplings`` affine couplings on alternating halves (none
+    for a 1-d latent, which has no halves). ``flow(z)`` and ``flow.inverse(v)`` return the image
+    and log|det| of the Jacobian, per row."""
 
     def __init__(self, n: int, couplings: int = 4, hidden: int = 64):
         super().__init__()
-        first = (torch.arange(n) < n // 2).float() if n > 1 else torch.ones(1)
         layers: list[nn.Module] = [InvertibleLinear(n)]
-        for i in range(couplings):
-            layers.append(AffineCoupling(first if i % 2 == 0 else 1.0 - first, hidden))
+        if n > 1:
+            layers += [AffineCoupling(n, hidden, swap=i % 2 == 1) for i in range(couplings)]
         self.layers = nn.ModuleList(layers)
 
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
