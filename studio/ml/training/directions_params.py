@@ -21,6 +21,8 @@ DIRECTIONS_PARAMS: dict[str, Param] = {
                           "cross-entropy of the predicted direction", minimum=0.0, maximum=100.0),
     "logdet_weight": Param(1.0, "alpha (curvilinear): weight of (log|det df/dz|)^2, which keeps f close to "
                            "volume-preserving", minimum=0.0, maximum=100.0),
+    "length_weight": Param(1.0, "curvilinear: weight of log(|z' - z| / |t|)^2, which keeps t a distance in z "
+                           "(else f learns to shrink the edit axes: tiny t, huge edits)", minimum=0.0, maximum=100.0),
     "dipoles": Param(4, "warped: RBF dipoles (pairs of support vectors) per direction", minimum=1, maximum=64),
     "couplings": Param(4, "curvilinear: affine coupling layers of the flow", minimum=1, maximum=32),
     "hidden": Param(64, "curvilinear: width of each coupling's network", minimum=4, maximum=1024),
