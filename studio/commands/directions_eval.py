@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -122,30 +123,40 @@ def _write_tables(reports, accuracy: dict, out: Path) -> None:
     lines = ["| method | commutativity (% of range) | worst pair (%) | ‖z_kl − z_lk‖ | undo (%) | "
              "side effect (per unit) | identity changed (%) |", "|---|" + "---:|" * 6]
     lines += [f"| {r.method} | {r.commutativity_pct:.3g} | {r.commutativity_max_pct:.3g} | "
-              f"{r.commutativity_latent:.3g} | {r.undo_pct:.3g} | {r.side_effect_mean:.3f} | {r.identity_pct:.1f} |"
+              f"{r.commutativity_latent:.3g} | {r.undo_pct:.3g} | {_number(r.side_effect_mean, '.3f')} | "
+              f"{r.identity_pct:.1f} |"
               for r, _, _ in reports]
     (out / "editing.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     effects = []
     for r, _, _ in reports:
-        effects += [f"### {r.method} (change between t = -{r.shift:g} and +{r.shift:g}, % of range)", "",
-                    "| direction | " + " | ".join(FACTORS) + " | named |", "|---|" + "---:|" * len(FACTORS) + "---|"]
-        effects += [f"| {k} | " + " | ".join(f"{v:.1f}" for v in row) + f" | {name} |"
-                    for k, (row, name) in enumerate(zip(r.effects, r.matched))]
-        effects += ["| random | " + " | ".join(f"{v:.1f}" for v in r.random_effects) + " | |", ""]
+        effects += [f"### {r.method} (change between edits of -t and +t, each moving z by {r.shift:g} on average; "
+                    "% of range)", "", "| direction | t | " + " | ".join(FACTORS) + " | named |",
+                    "|---|---:|" + "---:|" * len(FACTORS) + "---|"]
+        effects += [f"| {k} | {t:.2f} | " + " | ".join(_number(v, ".1f") for v in row) + f" | {name} |"
+                    for k, (t, row, name) in enumerate(zip(r.amounts, r.effects, r.matched))]
+        effects += [f"| random | {r.shift:.2f} | " + " | ".join(_number(v, ".1f") for v in r.random_effects) + " | |",
+                    ""]
     (out / "effects.md").write_text("\n".join(effects), encoding="utf-8")
 
     sides = []
     for r, _, _ in reports:
         sides += [f"### {r.method}: change of each factor per unit change of the target", "",
                   "| target | " + " | ".join(FACTORS) + " |", "|---|" + "---:|" * len(FACTORS)]
-        sides += [f"| {target} | " + " | ".join("—" if f == target else f"{row[f]:.2f}" for f in FACTORS) + " |"
-                  for target, row in r.side_effects.items()] + [""]
+        for target, row in r.side_effects.items():
+            cells = ("—" if f == target else _number(row[f], ".2f") for f in FACTORS)
+            sides.append(f"| {target} | " + " | ".join(cells) + " |")
+        sides.append("")
     (out / "side_effects.md").write_text("\n".join(sides), encoding="utf-8")
     data = {"regressor_accuracy": accuracy,
             "models": [{"checkpoint": str(p), "step": m["step"], "config": m["config"], **r.to_dict()}
                        for r, m, p in reports]}
     (out / "editing.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def _number(value: float, spec: str) -> str:
+    """``value`` formatted, or "n/a" where it is undefined (rotation, when every shape read is a circle)."""
+    return "n/a" if math.isnan(value) else format(value, spec)
 
 
 def _write_figures(models, reports, shift: float, out: Path, seed: int) -> None:
@@ -159,12 +170,13 @@ def _write_figures(models, reports, shift: float, out: Path, seed: int) -> None:
     for (editor, _, _), (report, _, _) in zip(models, reports):
         device = next(editor.parameters()).device
         z = torch.randn(1, editor.nz, generator=gen).to(device)
-        shifts = torch.linspace(-shift, shift, EDIT_COLUMNS).tolist()
+        steps = [-1 + 2 * i / (EDIT_COLUMNS - 1) for i in range(EDIT_COLUMNS)]  # in units of each direction's t
         with torch.no_grad():
-            images = torch.cat([editor.render(z, [(k, t)]) for k in range(editor.directions.directions)
-                                for t in shifts]).float().cpu()
+            images = torch.cat([editor.render(z, [(k, s * t)]) for k, t in enumerate(report.amounts)
+                                for s in steps]).float().cpu()
         rows = [f"{k}: {name}" for k, name in enumerate(report.matched)]
-        save_image_table(to_uint8(images), [f"{t:+.2g}" for t in shifts], out / f"edits-{report.method}.png", rows)
+        columns = [f"{s * shift:+.2g}" for s in steps]  # the edit's length in z
+        save_image_table(to_uint8(images), columns, out / f"edits-{report.method}.png", rows)
 
         pair = max(report.direction_pairs, key=lambda p: p["commutativity_pct"], default=None)
         if pair is None:
@@ -173,12 +185,13 @@ def _write_figures(models, reports, shift: float, out: Path, seed: int) -> None:
         z = torch.randn(SWAP_LATENTS, editor.nz, generator=gen).to(device)
         with torch.no_grad():
             in_turn = editor.directions.apply_in_turn
-            kl = editor(in_turn(z, [(k, shift), (l, shift)])).float().cpu()
-            lk = editor(in_turn(z, [(l, shift), (k, shift)])).float().cpu()
+            a, b = report.amounts[k], report.amounts[l]
+            kl = editor(in_turn(z, [(k, a), (l, b)])).float().cpu()
+            lk = editor(in_turn(z, [(l, b), (k, a)])).float().cpu()
             start = editor(z).float().cpu()
         difference = ((kl - lk).abs() * 4 - 1).clamp(-1, 1)  # 4x the [0, 1] difference, drawn on [-1, 1]
         swaps.append(torch.stack([start, kl, lk, difference], dim=1).flatten(0, 1))
         swap_rows += [f"{report.method} {k},{l}"] * SWAP_LATENTS
     if swaps:
-        save_image_table(to_uint8(torch.cat(swaps)), ["start", "k then l", "l then k", "|difference| x4"],
+        save_image_table(to_uint8(torch.cat(swaps)), ["start", "k then l", "l then k", "|diff| x4"],
                          out / "order-swap.png", swap_rows)

@@ -14,11 +14,15 @@ regressors (:mod:`studio.ml.analysis.attributes`) on the images before and after
 - identity: how often the edit changes the shape's kind (the one factor no direction should touch,
   like a face's identity in the paper)
 
-Everything is drawn from one seeded generator, so methods are compared on the same z and shifts.
+Edits are compared at the same size in z: direction k's amount is the t whose edits move z by
+``shift`` on average (for the linear model t = shift; a curvilinear amount is a distance in f(z),
+which the flow may stretch). Everything is drawn from one seeded generator, so methods are compared
+on the same z.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
 
@@ -31,7 +35,8 @@ from studio.ml.models.latent_editor import LatentEditor
 @dataclass
 class EditingReport:
     method: str
-    shift: float
+    shift: float  # the edits' mean length in z
+    amounts: list[float]  # per direction, the t of an edit of that length
     effects: list[list[float]]  # (K, F): mean change of factor f moving along k from -shift to +shift, %
     random_effects: list[float]  # (F,): the same for straight moves along random unit vectors
     matched: list[str]  # per direction, the factor it moves most
@@ -75,10 +80,11 @@ def evaluate_editor(editor: LatentEditor, regressor: AttributeRegressor, ranges:
     z = torch.randn(latents, editor.nz, generator=gen)
     start = read_attributes(regressor, _render(editor, z, []))
 
+    amounts = [calibrated_amount(editor, z, k, shift) for k in range(directions)]
     effects, kind_changed = [], []
-    for k in range(directions):
-        plus = read_attributes(regressor, _render(editor, z, [(k, shift)]))
-        minus = read_attributes(regressor, _render(editor, z, [(k, -shift)]))
+    for k, t in enumerate(amounts):
+        plus = read_attributes(regressor, _render(editor, z, [(k, t)]))
+        minus = read_attributes(regressor, _render(editor, z, [(k, -t)]))
         change = attribute_change(minus, plus, ranges)
         effects.append([float(change[name].nanmean()) for name in FACTORS])
         kind_changed += [(plus["kind"] != start["kind"]).float(), (minus["kind"] != start["kind"]).float()]
@@ -92,7 +98,7 @@ def evaluate_editor(editor: LatentEditor, regressor: AttributeRegressor, ranges:
     z_pairs = z[:pair_latents]
     per_pair, latent_gap, undo = [], [], []
     for k, l in pairs:
-        a, b = (shift * (2 * torch.randint(0, 2, (2,), generator=gen) - 1)).tolist()
+        a, b = (torch.tensor([amounts[k], amounts[l]]) * (2 * torch.randint(0, 2, (2,), generator=gen) - 1)).tolist()
         device = next(editor.parameters()).device
         in_turn = editor.directions.apply_in_turn
         kl = in_turn(z_pairs.to(device), [(k, a), (l, b)]).cpu()
@@ -105,7 +111,7 @@ def evaluate_editor(editor: LatentEditor, regressor: AttributeRegressor, ranges:
         latent_gap.append(float((kl - lk).norm(dim=1).mean()))
 
     return EditingReport(
-        method=editor.method, shift=shift, effects=effects, random_effects=random, matched=matched,
+        method=editor.method, shift=shift, amounts=amounts, effects=effects, random_effects=random, matched=matched,
         commutativity_pct=_mean(per_pair), commutativity_max_pct=max(per_pair, default=0.0),
         commutativity_latent=_mean(latent_gap), undo_pct=_mean(undo),
         side_effects=(sides := side_effects(effects, random)),
@@ -114,6 +120,25 @@ def evaluate_editor(editor: LatentEditor, regressor: AttributeRegressor, ranges:
         pairs=len(pairs), latents=latents,
         direction_pairs=[{"k": k, "l": l, "commutativity_pct": c} for (k, l), c in zip(pairs, per_pair)],
     )
+
+
+@torch.no_grad()
+def calibrated_amount(editor: LatentEditor, z: torch.Tensor, k: int, length: float, rounds: int = 3) -> float:
+    """The t for which edits along k (both signs) move ``z`` by ``length`` on average: a few
+    secant steps from t = length (exact at once for the linear model)."""
+    device = next(editor.parameters()).device
+    z = z.to(device)
+
+    def moved(t: float) -> float:
+        return 0.5 * sum(float((editor.edit(z, [(k, sign * t)]) - z).norm(dim=1).mean()) for sign in (1, -1))
+
+    t = length
+    for _ in range(rounds):
+        distance = moved(t)
+        if distance <= 1e-9 or abs(distance - length) < 1e-3 * length:
+            break
+        t *= length / distance
+    return t
 
 
 def _random_effects(editor, regressor, ranges, z, shift, count, gen) -> list[float]:
@@ -153,4 +178,6 @@ def side_effects(effects: list[list[float]], random: list[float]) -> dict[str, d
 
 
 def _mean(values: list[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
+    """The mean of the defined values (rotation is undefined for a circle), NaN if none is."""
+    defined = [v for v in values if not math.isnan(v)]
+    return sum(defined) / len(defined) if defined else math.nan
