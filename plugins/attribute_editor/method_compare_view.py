@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from studio.ml.training.directions_params import METHODS
-from studio_plugins.attribute_editor.same_scale_view import SameScaleView
+from studio.ui.image_view import ImageView
 
 VIEW_PIXELS = 128
 MISSING = ("no {method} model of this generator is loaded: train one (Latent directions, method {method}, "
@@ -20,8 +20,8 @@ class MethodCompareView(QWidget):
         super().__init__(parent)
         self.models: dict[str, str | None] = {method: None for method in METHODS}
         self.images: dict[str, object] = {method: None for method in METHODS}  # uint8 (C, H, W) on show
-        group: list[SameScaleView] = []
-        self.views = {method: SameScaleView(group, "", VIEW_PIXELS) for method in METHODS}
+        group: list[ImageView] = []
+        self.views = {method: ImageView("", VIEW_PIXELS, scale_group=group) for method in METHODS}
         self.titles = {method: QLabel() for method in METHODS}
         self.captions = {method: QLabel() for method in METHODS}
         grid = QGridLayout(self)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from studio_plugins.attribute_editor.same_scale_view import SameScaleView
+from studio.ui.image_view import ImageView
 from studio_plugins.attribute_editor.work import DIFF_GAIN, OrderSwap
 
 VIEW_PIXELS = 128
@@ -32,8 +32,8 @@ class OrderSwapView(QWidget):
             combo.currentIndexChanged.connect(lambda _index: self.pair_changed.emit())
         self.amounts = QLabel()
         self.amounts.setWordWrap(True)
-        group: list[SameScaleView] = []
-        self.views = [SameScaleView(group, "", VIEW_PIXELS) for _ in range(3)]
+        group: list[ImageView] = []
+        self.views = [ImageView("", VIEW_PIXELS, scale_group=group) for _ in range(3)]
         self.k_then_l, self.l_then_k, self.difference = self.views
         self.titles = [QLabel() for _ in range(3)]
         self.caption = QLabel()

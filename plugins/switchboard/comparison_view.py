@@ -3,10 +3,9 @@ MSE (and for the colour-grid probe how well colours stayed in their channels) un
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
-from studio.ui.image_view import ImageView
+from studio.ui.image_view import ImageView, image_columns
 from studio_plugins.switchboard.work import DIFF_GAIN, Translation
 
 VIEW_PIXELS = 140  # smallest side of each view: a 64 px image at 2x
@@ -21,18 +20,7 @@ class ComparisonView(QWidget):
         self.difference = ImageView("", VIEW_PIXELS)
         titles = ("Input", "Output", "Target", f"|output − target| × {DIFF_GAIN}")
         views = (self.input, self.output, self.target, self.difference)
-        self.captions = [QLabel() for _ in views]
-        grid = QGridLayout(self)
-        grid.setContentsMargins(0, 0, 0, 0)
-        for column, (title, view, caption) in enumerate(zip(titles, views, self.captions)):
-            grid.addWidget(QLabel(f"<b>{title}</b>"), 0, column, Qt.AlignmentFlag.AlignHCenter)
-            grid.addWidget(view, 1, column)
-            caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-            caption.setWordWrap(True)
-            caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(caption, 2, column)
-            grid.setColumnStretch(column, 1)
-        grid.setRowStretch(1, 1)
+        self.captions = image_columns(self, list(titles), list(views))
         self.input_caption, self.output_caption, self.target_caption, self.difference_caption = self.captions
         self.output_caption.setToolTip("colour separation (colour-grid probe): the share of each cell's light in "
                                        "the channel the probe kept there; 1: no mixing, 0.33: spread evenly")

@@ -1,6 +1,9 @@
 """uint8 image -> pixmap, shown crisp (nearest neighbour) and as large as the widget allows.
 
 Shared by every panel that shows generated images: small samples must keep square pixels.
+Views compared side by side share a ``scale_group``: a lone view enlarges by the largest whole
+factor that fits it, so two views a pixel apart in width could draw the same 32 px image at 5x
+and 4x; views of one group all use the largest factor every one of them fits.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QSizePolicy
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 
 def to_qimage(image) -> QImage:
@@ -28,12 +31,17 @@ def to_qimage(image) -> QImage:
 
 class ImageView(QLabel):
     """One image as large as fits, enlarged by whole factors so small samples keep square pixels;
-    ``placeholder`` text while it has none."""
+    ``placeholder`` text while it has none. Views given the same ``scale_group`` (a list they
+    share) are drawn at one factor."""
 
-    def __init__(self, placeholder: str = "", minimum: int = 160, parent=None):
+    def __init__(self, placeholder: str = "", minimum: int = 160, parent=None,
+                 scale_group: list[ImageView] | None = None):
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
         self._placeholder = placeholder
+        self._group = scale_group if scale_group is not None else [self]
+        if scale_group is not None:
+            scale_group.append(self)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setWordWrap(True)
         self.setMinimumSize(minimum, minimum)
@@ -62,14 +70,44 @@ class ImageView(QLabel):
         super().resizeEvent(event)
         self._rescale()
 
-    def _rescale(self) -> None:
+    def _fit(self) -> float | None:
+        """The largest factor this view's image fits at (None without an image)."""
         if self._pixmap is None:
-            return  # keep the placeholder text
-        w, h = self._pixmap.width(), self._pixmap.height()
+            return None
         room = self.contentsRect()
-        factor = min(room.width() / w, room.height() / h)
+        return min(room.width() / self._pixmap.width(), room.height() / self._pixmap.height())
+
+    def _rescale(self) -> None:
+        fits = [fit for view in self._group if (fit := view._fit()) is not None]
+        if not fits:
+            return  # keep the placeholder text
+        factor = min(fits)
         factor = int(factor) if factor >= 1 else factor  # whole factors keep pixels square
+        for view in self._group:
+            view._draw(factor)
+
+    def _draw(self, factor: float) -> None:
+        if self._pixmap is None:
+            return
         size = self._pixmap.size() * max(factor, 0.1)
         # enlarged: sharp square pixels; shrunk (a big grid): averaged, or thin gutters flicker
         mode = Qt.TransformationMode.FastTransformation if factor >= 1 else Qt.TransformationMode.SmoothTransformation
         super().setPixmap(self._pixmap.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, mode))
+
+
+def image_columns(parent: QWidget, titles: list[str], views: list[QWidget]) -> list[QLabel]:
+    """Lay ``views`` out side by side in ``parent``, a bold title above each and a selectable,
+    wrapping caption below; returns the captions."""
+    captions = [QLabel() for _ in views]
+    grid = QGridLayout(parent)
+    grid.setContentsMargins(0, 0, 0, 0)
+    for column, (title, view, caption) in enumerate(zip(titles, views, captions)):
+        grid.addWidget(QLabel(f"<b>{title}</b>"), 0, column, Qt.AlignmentFlag.AlignHCenter)
+        grid.addWidget(view, 1, column)
+        caption.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        caption.setWordWrap(True)
+        caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        grid.addWidget(caption, 2, column)
+        grid.setColumnStretch(column, 1)
+    grid.setRowStretch(1, 1)
+    return captions
