@@ -5,6 +5,7 @@ Qt-free: the CLI, the studio's trainer monitor and torchrun scripts all build tr
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -128,6 +129,22 @@ class Catalog:
         meta = {"kind": trainer.kind, "config": dict(trainer.config), "step": trainer.steps_done,
                 "setup": setup.to_dict(), "checkpoint": str(checkpoint)}
         return trainer.inference_model(), meta, dataset
+
+
+DATA_FIELDS = ("dataset", "dataset_path", "image_size", "channels", "seed", "sample_rate", "duration")
+
+
+def data_fields(setup: RunSetup | dict) -> dict:
+    """What decides a run's data (not the model kind or its hyper-parameters), from a RunSetup or
+    its ``to_dict()`` (a model's ``meta["setup"]``); absent fields take RunSetup's defaults."""
+    values = setup.to_dict() if isinstance(setup, RunSetup) else setup
+    defaults = RunSetup(kind="", dataset="")
+    return {name: values.get(name, getattr(defaults, name)) for name in DATA_FIELDS}
+
+
+def data_key(setup: RunSetup | dict) -> str:
+    """``data_fields`` as a string: equal for setups that load the same data."""
+    return json.dumps(list(data_fields(setup).values()))
 
 
 def data_summary(info: dict) -> str:

@@ -14,12 +14,12 @@ drag (the inference thread serves requesters in turn). Images become z in a ``st
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QPushButton, QSplitter, QTabWidget, QWidget
 
+from studio.catalog import data_key
 from studio.ml.analysis.latent_paths import seed_latent
 from studio.ml.data.image_file import ImageFileError, load_image_file
 from studio.ml.training.directions_params import METHODS
@@ -59,7 +59,6 @@ LEFT_WIDTH = 340
 PREFERRED_SIZE = QSize(1180, 820)
 NO_MODEL = ("No direction model yet: train one (kind Latent directions) in the trainer monitor, Load… a "
             "checkpoint above, or drop one on this panel.")
-DATA_KEYS = ("dataset", "dataset_path", "image_size", "channels", "seed")  # what decides the training images
 
 
 class AttributeEditorPanel(RecipeFiles, AcceptsFileDrops, QWidget):
@@ -241,7 +240,7 @@ class AttributeEditorPanel(RecipeFiles, AcceptsFileDrops, QWidget):
             self._images_key = self._images_job = None
             self.source.set_training_images(0, "unknown data")
             return
-        key = json.dumps([setup.get(k) for k in DATA_KEYS])
+        key = data_key(setup)
         if key == self._images_key:
             return
         self._images_key = key

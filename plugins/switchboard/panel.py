@@ -12,14 +12,13 @@ model's pairs load as a job; the ablation trains through the studio's one Traini
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QSplitter, QTabWidget, QWidget
 
-from studio.catalog import RunSetup
+from studio.catalog import RunSetup, data_key
 from studio.ml.analysis.image_table import save_image_table
 from studio.ml.analysis.switchboard import mask_label
 from studio.ml.data.image_file import ImageFileError, load_image_file
@@ -55,7 +54,6 @@ LEFT_WIDTH = 290
 PREFERRED_SIZE = QSize(1150, 760)
 NO_MODEL = ("No U-Net yet: train one (kind U-Net) in the trainer monitor, Load… a checkpoint above, "
             "or run the ablation below.")
-DATA_KEYS = ("dataset", "dataset_path", "image_size", "channels", "seed")  # what decides the pairs
 
 
 class SwitchboardPanel(AcceptsFileDrops, QWidget):
@@ -159,7 +157,7 @@ class SwitchboardPanel(AcceptsFileDrops, QWidget):
             self._pairs_key, self._pairs_job = None, None
             self.source.set_pairs(None, "this model does not say what it was trained on: drop an image")
             return
-        key = json.dumps([setup.get(k) for k in DATA_KEYS])
+        key = data_key(setup)
         if key == self._pairs_key:
             return
         self._pairs_key = key

@@ -8,13 +8,13 @@ are ``studio.jobs`` jobs with progress and Cancel. The functions they run live i
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
+from studio.catalog import data_key
 from studio.ml.analysis.latent_paths import seed_latent
 from studio.ml.analysis.novelty import Neighbours, NoveltyReference
 from studio.ml.analysis.path_export import save_gif, save_strip
@@ -203,7 +203,7 @@ class ZWalkerPanel(AcceptsFileDrops, QWidget):
             self.novelty.set_status("this model does not record its training data")
             self.pca.clear("no training data known for this model")
             return
-        key = json.dumps([setup.get(k) for k in ("dataset", "dataset_path", "image_size", "channels", "seed")])
+        key = data_key(setup)
         if key == self._reference_key:
             return  # indexed, or being indexed
         self._set_reference(None, key)

@@ -20,6 +20,8 @@ import math
 import sys
 from pathlib import Path
 
+from studio.catalog import data_fields
+
 SWAP_LATENTS = 3  # rows per method in order-swap.png
 EDIT_COLUMNS = 7  # shifts per direction in edits-METHOD.png
 
@@ -54,7 +56,7 @@ def _evaluate(args: argparse.Namespace, catalog) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     models, data = _load_models(args.checkpoints, catalog, device)
-    regressor, accuracy = _regressor(data, models[0][1]["setup"], out, args, device)
+    regressor, accuracy = _regressor(data, data_fields(models[0][1]["setup"]), out, args, device)
     ranges = Ranges.of(data.factors)
     shift = args.shift or min(meta["config"]["max_shift"] for _, meta, _ in models) / 2
     from studio.ml.analysis.editing import evaluate_editor
@@ -81,7 +83,7 @@ def _load_models(paths: list[Path], catalog, device):
         editor, meta, dataset = catalog.load_model(path, device, data)
         if meta["kind"] != "directions":
             raise ValueError(f"{path} holds a {meta['kind']} model, not a direction model")
-        setup = {k: meta["setup"][k] for k in ("dataset", "dataset_path", "image_size", "channels", "seed")}
+        setup = data_fields(meta["setup"])
         if setup0 is not None and setup != setup0:
             raise ValueError(f"{path} was trained on other data ({setup}) than {paths[0]} ({setup0})")
         setup0, data = setup, dataset
@@ -94,8 +96,7 @@ def _regressor(data, setup: dict, out: Path, args, device):
     from studio.ml.analysis.attributes import load_regressor, save_regressor, train_regressor
     from studio.ml.checkpoints import CheckpointError
 
-    key = {k: setup[k] for k in ("dataset", "dataset_path", "image_size", "channels", "seed")}
-    key["steps"] = args.regressor_steps
+    key = setup | {"steps": args.regressor_steps}
     path = out / "regressor.safetensors"
     if path.exists():
         try:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import TYPE_CHECKING
 
-from studio.catalog import Catalog, RunSetup
+from studio.catalog import Catalog, RunSetup, data_key
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from studio.ml.data.base import ImageDataset
@@ -38,9 +37,4 @@ class DatasetCache:
         with self._lock:
             self._loaded[self._key(setup)] = dataset
 
-    @staticmethod
-    def _key(setup: RunSetup) -> str:
-        """What decides the data: not the model kind or its hyper-parameters."""
-        fields = (setup.dataset, setup.dataset_path, setup.image_size, setup.channels, setup.seed,
-                  setup.sample_rate, setup.duration)
-        return json.dumps(fields)
+    _key = staticmethod(data_key)
