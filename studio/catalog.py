@@ -117,9 +117,18 @@ class Catalog:
 
         ckpt = load_checkpoint(checkpoint)
         setup = setup_from_meta(ckpt.meta)
+        self._resolve_paths(setup, Path(checkpoint).parent)
         trainer, dataset = self.build_trainer(setup, device, dataset)
         trainer.load_state(ckpt.tensors, ckpt.meta.get("extra", {}), source=str(ckpt.path))
         return trainer, dataset, setup
+
+    def _resolve_paths(self, setup: RunSetup, folder: Path) -> None:
+        """Relative values of the kind's path parameters, as read from the checkpoint's ``folder``."""
+        kind = self.model_kinds.get(setup.kind)
+        for key, param in (kind.params.items() if kind else ()):
+            value = setup.config.get(key)
+            if param.is_path and value and not Path(value).expanduser().is_absolute():
+                setup.config[key] = str(folder / value)
 
     def load_model(self, checkpoint: Path, device: torch.device, dataset: ImageDataset | None = None
                    ) -> tuple[torch.nn.Module, dict, ImageDataset]:

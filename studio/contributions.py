@@ -46,6 +46,9 @@ class Param:
     choices: Sequence[Any] | None = None
     minimum: float | None = None
     maximum: float | None = None
+    # a file path: a relative one in a checkpoint is read from the checkpoint's folder, so a run
+    # folder (or the bundled checkpoints/) can move with the files it names
+    is_path: bool = False
 
 
 @dataclass(frozen=True)

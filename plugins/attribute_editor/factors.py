@@ -1,6 +1,7 @@
 """What each direction of a direction model does, as far as anyone measured it (Qt-free).
 
-The evaluation command writes ``factors.json`` next to a direction checkpoint:
+The evaluation command writes ``factors.json`` next to a direction checkpoint (or
+``NAME.factors.json`` beside ``NAME.safetensors``, as the bundled ones have it):
 ``{"directions": [{"factor": "hue", "effect": 0.42}, {"factor": null, ...}, ...]}``, one entry per
 direction, ``factor`` the known factor it moves most (None: none clearly). The editor names its
 sliders after it and matches directions across methods by it. The file is optional and may be
@@ -52,7 +53,12 @@ class FactorNames:
 
 
 def factors_path(checkpoint: str | Path | None) -> Path | None:
-    return Path(checkpoint).with_name(FACTORS_FILE) if checkpoint else None
+    """``NAME.factors.json`` beside checkpoint ``NAME.safetensors`` when there is one (several
+    models in one folder, as in checkpoints/), else the run folder's ``factors.json``."""
+    if not checkpoint:
+        return None
+    own = Path(checkpoint).with_suffix(f".{FACTORS_FILE}")
+    return own if own.is_file() else Path(checkpoint).with_name(FACTORS_FILE)
 
 
 def read_factors(checkpoint: str | Path | None, directions: int) -> FactorNames:

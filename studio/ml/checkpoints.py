@@ -8,6 +8,7 @@ their first bytes and refused before any parser sees them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -102,6 +103,37 @@ def _fsync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def without_optimizer_state(checkpoint: Checkpoint) -> Checkpoint:
+    """The same checkpoint with its optimisers' moments and step counts dropped (about two thirds of
+    a GAN's file): the weights, RNG and hyper-parameters stay, so it loads, samples and trains on,
+    with Adam starting afresh. The bundled models ship like this (``meta["weights_only"]``)."""
+    extra = dict(checkpoint.meta.get("extra", {}))
+    optimizers = [name for name, value in extra.items() if isinstance(value, dict) and "param_groups" in value]
+    tensors = {key: tensor for key, tensor in checkpoint.tensors.items()
+               if not any(key.startswith(f"{name}.") for name in optimizers)}
+    for name in optimizers:
+        extra[name] = {"param_groups": extra[name]["param_groups"], "scalars": {}}
+    return Checkpoint(checkpoint.path, tensors, checkpoint.meta | {"extra": extra, "weights_only": True})
+
+
+def with_half_precision_weights(checkpoint: Checkpoint, networks: list[str]) -> Checkpoint:
+    """The float32 weights of ``networks`` (checkpoint prefixes) stored as float16, halving the
+    file: loading copies them back into the float32 parameters (``load_state_dict`` casts). Other
+    tensors (fixed z, RNG) keep their type. The bundled models ship like this."""
+    prefixes = tuple(f"{name}." for name in networks)
+    tensors = {key: tensor.half() if key.startswith(prefixes) and tensor.dtype == torch.float32 else tensor
+               for key, tensor in checkpoint.tensors.items()}
+    return Checkpoint(checkpoint.path, tensors, checkpoint.meta | {"stored_weights": "float16"})
+
+
+def file_sha256(path: Path | str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # -- reading -------------------------------------------------------------------------------------

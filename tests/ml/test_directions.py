@@ -1,6 +1,8 @@
 """The three direction models, their unsupervised training on a frozen generator, and edit recipes."""
 
 import json
+import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -205,3 +207,37 @@ def test_a_recipe_replays_the_same_image_and_refuses_another_model(generator_fil
     (tmp_path / "bad.json").write_text(json.dumps({"format": "something else"}))
     with pytest.raises(RecipeError, match="bad.json: not an edit recipe"):
         EditRecipe.load(tmp_path / "bad.json")
+
+
+# -- shipping a direction model (the bundled checkpoints/) ------------------------------------------
+def test_a_weights_only_folder_moves_with_its_generator(generator_file, shapes32, tmp_path):
+    """Exported as scripts/bundle_checkpoints.py does it: no optimiser state, the generator named by
+    a path relative to the checkpoint. The folder loads from anywhere, draws the same, trains on."""
+    import shutil
+
+    from studio.catalog import Catalog
+    from studio.ml.checkpoints import load_checkpoint, without_optimizer_state
+    from studio.plugin_manager import PluginManager
+
+    trainer = direction_trainer(generator_file, shapes32, "curvilinear")
+    trainer.step()
+    full = save_checkpoint(tmp_path / "full.safetensors", trainer.state_tensors(),
+                           checkpoint_meta(trainer, {"name": "shapes"}, {}))
+    slim = without_optimizer_state(load_checkpoint(full))
+    assert len(slim.tensors) < len(load_checkpoint(full).tensors) and slim.meta["weights_only"]
+    folder = tmp_path / "shipped"
+    folder.mkdir()
+    shutil.copy(generator_file, folder / "generator.safetensors")
+    meta = slim.meta | {"config": slim.meta["config"] | {"generator": "generator.safetensors"}}
+    shipped = save_checkpoint(folder / "directions.safetensors", slim.tensors, meta)
+    moved = shutil.move(folder, tmp_path / "elsewhere")
+
+    plugins = PluginManager()
+    plugins.discover()
+    catalog = Catalog.from_plugins(plugins)
+    editor, _, _ = catalog.load_model(Path(moved) / shipped.name, torch.device("cpu"), shapes32)
+    z = torch.randn(2, NZ)
+    with torch.no_grad():
+        torch.testing.assert_close(editor.render(z, [(1, 1.0)]), trainer.inference_model().render(z, [(1, 1.0)]))
+    restored, _, _ = catalog.restore(Path(moved) / shipped.name, torch.device("cpu"), shapes32)
+    assert restored.steps_done == 1 and math.isfinite(restored.step()["loss_total"])  # Adam starts afresh

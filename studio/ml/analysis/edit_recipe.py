@@ -10,7 +10,6 @@ drawing something else.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import torch
 
 from studio.ml.analysis.latent_paths import seed_latent
+from studio.ml.checkpoints import file_sha256
 from studio.ml.models.latent_editor import LatentEditor
 
 RECIPE_FORMAT = "latent-studio/edit-recipe/1"
@@ -25,14 +25,6 @@ RECIPE_FORMAT = "latent-studio/edit-recipe/1"
 
 class RecipeError(ValueError):
     """A recipe that cannot be read or does not fit the model it is replayed with."""
-
-
-def file_sha256(path: Path | str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass

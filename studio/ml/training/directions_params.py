@@ -8,7 +8,7 @@ METHODS = ("linear", "warped", "curvilinear")  # as studio.ml.models.directions.
 
 DIRECTIONS_PARAMS: dict[str, Param] = {
     "generator": Param("", "the generator checkpoint (a DCGAN or VAE-GAN .safetensors) whose latent space is "
-                       "explored; it stays frozen, and its weights are stored with the directions"),
+                       "explored; it stays frozen, and its weights are stored with the directions", is_path=True),
     "method": Param("curvilinear", "linear: z + t a_k (LinearGANSpace); warped: RBF vector fields followed "
                     "numerically (WarpedGANSpace); curvilinear: f^-1(f(z) + t e_k), f an invertible flow "
                     "(DeCurvEd)", choices=METHODS),
