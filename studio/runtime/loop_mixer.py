@@ -25,7 +25,6 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import resample
 
 # Frames per fill() call that the scratch buffers are sized for at first (the AudioEngine's stream
 # brings ~1100-frame blocks; hosts rarely exceed a few thousand); fill() grows them once if needed.
@@ -91,6 +90,8 @@ def resample_periodic(loop: np.ndarray, loop_rate: int, rate: int) -> np.ndarray
         raise ValueError(f"loop_rate must be positive, got {loop_rate}")
     frames = round(len(loop) * rate / loop_rate)
     if frames != len(loop):
+        from scipy.signal import resample  # here, not at the top: scipy.signal adds ~1 s to the studio's start
+
         loop = resample(loop, frames)
     return np.ascontiguousarray(loop, dtype=np.float32)
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import scipy.optimize
 import torch
 from torch.func import jvp
 
@@ -188,6 +187,8 @@ def refine_fixed_point(map_fn: MapFn, z: torch.Tensor) -> FixedPoint:
     rank-one Broyden updates need few Jacobians, each one batched JVP (jacobian()). If it fails,
     the better of the start and its end point is kept.
     """
+    import scipy.optimize  # here, not at the top: scipy.optimize adds ~1 s to the studio's start
+
     eye = np.eye(z.shape[-1])
 
     def step(x: np.ndarray) -> np.ndarray:

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from scipy.ndimage import median_filter
 
 PEAK_RANGE_DB = 24.0
 SOUNDING_DB = 20.0
@@ -68,6 +67,8 @@ def partial_stats(image: np.ndarray, frequencies: np.ndarray, db_range: float, d
         return PartialStats(0, 0.0, 0, 0.0, 0.0, False, False)
     semitones = 12 * np.log2(frequencies[1:-1] / frequencies[1])
     lowest = semitones[np.argmax(peaks, axis=0)][sounding]
+    from scipy.ndimage import median_filter  # here, not at the top: scipy adds ~1 s to the studio's start
+
     smoothed = median_filter(lowest, size=min(SMOOTHING_FRAMES, len(lowest)), mode="nearest")
     share = float((counts[sounding] >= 2).mean())
     pitch_range = float(smoothed.max() - smoothed.min())

@@ -25,7 +25,6 @@ from typing import Callable
 import numpy as np
 import soundfile
 import torch
-from scipy.signal import resample_poly
 
 from studio.ml.data.base import DatasetError, nothing_usable, short_reason
 from studio.ml.data.folder import natural_key
@@ -341,6 +340,8 @@ def _resample(signal: np.ndarray, source_rate: int, sample_rate: int) -> np.ndar
     if source_rate == sample_rate:
         return signal
     ratio = Fraction(sample_rate, source_rate).limit_denominator(MAX_DENOMINATOR)
+    from scipy.signal import resample_poly  # here, not at the top: scipy.signal adds ~1 s to the studio's start
+
     return resample_poly(signal, ratio.numerator, ratio.denominator).astype(np.float32, copy=False)
 
 
