@@ -7,11 +7,14 @@ call loop would stop at the first exception.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
+import sys
 import traceback
-from dataclasses import dataclass
-from importlib.metadata import entry_points
+from dataclasses import dataclass, replace
+from importlib.metadata import EntryPoint, entry_points
+from types import ModuleType
 from typing import Any, Iterable
 
 import pluggy
@@ -37,6 +40,28 @@ class PluginProblem:
 
 
 @dataclass(frozen=True)
+class PluginOrigin:
+    """Where a plugin came from: an entry point (and the distribution that declares it), or a
+    registration by hand (tests, scripts); ``location`` is the file of the plugin's module."""
+
+    entry_point: str | None = None  # the entry point's value, "package.module[:object]"
+    distribution: str | None = None  # the declaring distribution's name, if known
+    version: str | None = None
+    location: str | None = None
+
+    @classmethod
+    def of_entry_point(cls, ep: EntryPoint) -> PluginOrigin:
+        dist = ep.dist  # None for an entry point made by hand (tests)
+        return cls(ep.value, dist.name if dist else None, dist.version if dist else None)
+
+    def __str__(self) -> str:
+        if self.entry_point is None:
+            return "registered by hand"
+        dist = f"{self.distribution} {self.version}" if self.distribution else "an unknown distribution"
+        return f"{dist}, entry point {self.entry_point}"
+
+
+@dataclass(frozen=True)
 class Contribution:
     """One item a hook returned, with the plugin it came from."""
 
@@ -55,6 +80,7 @@ class PluginManager:
         self._pm.add_hookspecs(hookspecs)
         self.problems: list[PluginProblem] = []
         self.skipped: list[str] = []  # names filtered out by the allow/deny lists
+        self._origins: dict[str, PluginOrigin] = {}
         self._trace = os.environ.get(TRACE_ENV, "") not in ("", "0")
 
     # -- registration -------------------------------------------------------------------------
@@ -62,7 +88,9 @@ class PluginManager:
         """Load every entry point of ``group`` that the allow/deny lists let through."""
         allow, deny = _names_from_env(ALLOW_ENV), _names_from_env(DENY_ENV) or set()
         for ep in sorted(entry_points(group=group), key=lambda ep: ep.name):
+            origin = PluginOrigin.of_entry_point(ep)
             if (allow is not None and ep.name not in allow) or ep.name in deny:
+                self._origins.setdefault(ep.name, origin)  # not imported, so no location
                 self.skipped.append(ep.name)
                 continue
             if self._pm.has_plugin(ep.name):
@@ -70,12 +98,16 @@ class PluginManager:
             try:
                 plugin = ep.load()
             except Exception as exc:  # a broken plugin must not stop discovery
+                self._origins[ep.name] = replace(origin, location=_spec_location(ep.module))
                 self._record(ep.name, "discovery", exc)
                 continue
-            self.register(plugin, ep.name)
+            self.register(plugin, ep.name, origin)
 
-    def register(self, plugin: object, name: str) -> None:
-        """Register a plugin object or module by hand (tests, scripts, embedding)."""
+    def register(self, plugin: object, name: str, origin: PluginOrigin | None = None) -> None:
+        """Register a plugin object or module; without ``origin`` it counts as registered by hand
+        (tests, scripts, embedding)."""
+        if not self._pm.has_plugin(name):  # a second plugin of that name is refused below
+            self._origins[name] = replace(origin or PluginOrigin(), location=_module_location(plugin))
         try:
             self._pm.register(plugin, name=name)
         except Exception as exc:  # e.g. a hookimpl with an unknown name or bad arguments
@@ -95,6 +127,13 @@ class PluginManager:
 
     def plugin_module(self, name: str) -> object | None:
         return self._pm.get_plugin(name)
+
+    def is_registered(self, plugin: object) -> bool:
+        return self._pm.is_registered(plugin)
+
+    def origin(self, name: str) -> PluginOrigin | None:
+        """Where plugin ``name`` came from: also for a disabled or skipped one; None if unknown."""
+        return self._origins.get(name)
 
     def call(self, hook_name: str, **kwargs: Any) -> list[Contribution]:
         """Call ``hook_name`` on every plugin, isolating failures.
@@ -128,3 +167,18 @@ class PluginManager:
         self.problems.append(problem)
         log.error("%s\n%s", problem, problem.details)
         return problem
+
+
+def _module_location(plugin: object) -> str | None:
+    """The file of a plugin module, or of the module that defines a plugin object's class."""
+    module = plugin if isinstance(plugin, ModuleType) else sys.modules.get(type(plugin).__module__)
+    return getattr(module, "__file__", None)
+
+
+def _spec_location(module_name: str) -> str | None:
+    """Where a module that failed to import would have come from (None if it cannot be found)."""
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except Exception:  # noqa: BLE001  a parent package that fails to import, a bad name
+        return None
+    return spec.origin if spec is not None and spec.has_location else None

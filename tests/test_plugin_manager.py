@@ -131,3 +131,41 @@ def test_entry_point_modules_stay_light():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_origin_of_a_discovered_plugin_names_its_distribution_and_file():
+    import studio_plugins.builtins
+
+    from studio import __version__
+    from studio.plugin_manager import PluginOrigin
+
+    manager = PluginManager()
+    manager.discover()
+    expected = PluginOrigin("studio_plugins.builtins", "latent-studio", __version__, studio_plugins.builtins.__file__)
+    assert manager.origin("builtins") == expected
+    assert str(expected) == f"latent-studio {__version__}, entry point studio_plugins.builtins"
+
+
+def test_origin_of_broken_and_skipped_entry_points(monkeypatch, fake_entry_points):
+    fake_entry_points(ep("broken", "no_such_module_for_latent_studio"), ep("builtins", "studio_plugins.builtins"),
+                      ep("trainer_monitor", "studio_plugins.trainer_monitor"))
+    monkeypatch.setenv(pm_module.DENY_ENV, "trainer_monitor")
+    manager = PluginManager()
+    manager.discover()
+    broken, skipped = manager.origin("broken"), manager.origin("trainer_monitor")
+    assert (broken.entry_point, broken.distribution) == ("no_such_module_for_latent_studio", None)
+    assert broken.location is None  # no such module, so no file
+    assert str(broken) == "an unknown distribution, entry point no_such_module_for_latent_studio"
+    assert skipped.entry_point == "studio_plugins.trainer_monitor"
+    assert skipped.location is None  # a skipped plugin is not imported, not even to find its file
+    assert manager.origin("never_heard_of") is None
+
+
+def test_a_plugin_registered_by_hand_says_so_and_where_its_class_lives():
+    manager = PluginManager()
+    manager.register(GoodPlugin(), "good")
+    manager.register(RaisingPlugin(), "good")  # refused (the name is taken): the first keeps its origin
+    origin = manager.origin("good")
+    assert str(origin) == "registered by hand" and origin.entry_point is None
+    assert origin.location == __file__
+    assert manager.problems[0].plugin == "good"
