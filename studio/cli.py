@@ -71,6 +71,7 @@ def build_parser(catalog: Catalog) -> argparse.ArgumentParser:
     gui = commands.add_parser("gui", help="open the studio (the default)")
     gui.add_argument("--device", help="cuda, cuda:1, mps or cpu (default: the best available)")
     gui.add_argument("--reset-layout", action="store_true", help="forget the saved window layout")
+    gui.add_argument("--session", metavar="FILE", help="open this session file (File > Save session) at launch")
     _add_train_parser(commands, catalog)
     commands.add_parser("plugins", help="list plugins and what they contribute")
     for module in command_modules().values():
@@ -87,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in (None, "gui"):
         from studio.app import run_gui
 
-        return run_gui(getattr(args, "device", None), getattr(args, "reset_layout", False))
+        return run_gui(getattr(args, "device", None), getattr(args, "reset_layout", False),
+                       getattr(args, "session", None))
     if args.command == "plugins":
         return list_plugins(plugins)
     if args.command in COMMANDS:
@@ -96,6 +98,31 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def list_plugins(plugins: PluginManager) -> int:
+    """Every plugin found: whether it loaded, where it came from, and what it contributes."""
+    found = _contributions(plugins)  # calls the hooks first: a plugin that raises is disabled now
+    problems: dict[str, list] = {}
+    for problem in plugins.problems:
+        problems.setdefault(problem.plugin, []).append(problem)
+    loaded = set(plugins.plugin_names)
+    for name in sorted(loaded | set(problems) | set(plugins.skipped)):
+        if name in loaded:
+            print(f"{name}  loaded")
+        for problem in problems.get(name, []):
+            print(f"{name}  DISABLED ({problem.stage}): {problem.message}")
+        if name in plugins.skipped:
+            print(f"{name}  not loaded (allow/deny list)")
+        origin = plugins.origin(name)
+        if origin is not None:
+            print(f"    from: {origin}")
+            if origin.location:
+                print(f"    file: {origin.location}")
+        for label, items in found.get(name, {}).items():
+            print(f"    {label}: {', '.join(items)}")
+    return 1 if plugins.problems else 0
+
+
+def _contributions(plugins: PluginManager) -> dict[str, dict[str, list[str]]]:
+    """plugin -> {"panels": [ids], "model kinds": [names], ...}"""
     hooks = {
         "panels": "register_panels",
         "model kinds": "register_model_kinds",
@@ -103,22 +130,13 @@ def list_plugins(plugins: PluginManager) -> int:
         "menu actions": "register_menu_actions",
         "drop handlers": "register_drop_handlers",
     }
-    found: dict[str, dict[str, list[str]]] = {name: {} for name in plugins.plugin_names}
+    found: dict[str, dict[str, list[str]]] = {}
     for label, hook in hooks.items():
         for c in plugins.call(hook):
             item = c.item
             name = getattr(item, "id", None) or getattr(item, "name", None) or getattr(item, "text", "?")
             found.setdefault(c.plugin, {}).setdefault(label, []).append(name)
-    for name in plugins.plugin_names:
-        module = plugins.plugin_module(name)
-        print(f"{name}  ({getattr(module, '__name__', type(module).__name__)})")
-        for label, items in found.get(name, {}).items():
-            print(f"    {label}: {', '.join(items)}")
-    for problem in plugins.problems:
-        print(f"{problem.plugin}  DISABLED ({problem.stage}): {problem.message}")
-    for name in plugins.skipped:
-        print(f"{name}  not loaded (allow/deny list)")
-    return 1 if plugins.problems else 0
+    return found
 
 
 def train(args: argparse.Namespace, catalog: Catalog) -> int:

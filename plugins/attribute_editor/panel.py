@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
 from PySide6.QtCore import QFileSystemWatcher, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QPushButton, QSplitter, QTabWidget, QWidget
 
@@ -30,6 +31,7 @@ from studio.ui.alert import AlertLabel
 from studio.ui.file_drops import AcceptsFileDrops
 from studio.ui.model_picker import ModelPicker, draws
 from studio.ui.panel_layout import lay_out_model_panel
+from studio.ui.shortcuts import add_shortcut
 from studio_plugins.attribute_editor import PANEL_ID
 from studio_plugins.attribute_editor.direction_sliders import DirectionSliders
 from studio_plugins.attribute_editor.edit_view import EditView
@@ -104,6 +106,7 @@ class AttributeEditorPanel(RecipeFiles, AcceptsFileDrops, QWidget):
         self._watcher = QFileSystemWatcher(self)  # factors.json appears when the evaluation finishes
         self._build_layout()
         self._connect()
+        self._add_shortcuts()
         self.setAcceptDrops(True)
         self._on_model_changed(self.picker.current_name())
 
@@ -334,7 +337,11 @@ class AttributeEditorPanel(RecipeFiles, AcceptsFileDrops, QWidget):
             return
         if job_id == self._images_job:
             self._images_job = None
-            self.source.set_training_images(int(result))
+            if result is None:  # cancelled before it started: loaded again when the model is chosen again
+                self._images_key = None
+                self.source.set_training_images(0, "cancelled")
+            else:
+                self.source.set_training_images(int(result))
         elif self._job is not None and job_id == self._job.id:
             self._job = None
             self.source.job_ended()
@@ -484,3 +491,51 @@ class AttributeEditorPanel(RecipeFiles, AcceptsFileDrops, QWidget):
         self.alert.show()
         self.studio.show_message(message)
 
+    # -- shortcuts and sessions (studio/ui/shortcuts.py, studio/ui/sessions.py) -------------------
+    def _add_shortcuts(self) -> None:
+        """Common keys, so they act only while the focus is in this panel."""
+        add_shortcut(self, "Reset sliders", "Ctrl+R", self.sliders.reset_button.click)
+        add_shortcut(self, "Undo the last slider change", "Ctrl+Z", self.sliders.undo_button.click)
+        add_shortcut(self, "Save PNG…", "Ctrl+E", self.png_button.click)
+
+    def session_state(self) -> dict:
+        """The model, the seed box, the start (its seed, or its z with the generator it belongs
+        to), the edit (sliders in the order they were moved) and the tab on show."""
+        start, saved = self._start, None
+        if start is not None:
+            saved = {"label": start.label, "seed": start.seed, "detail": start.detail, "generator": start.generator,
+                     "z": None if start.seed is not None else [float(x) for x in start.z.tolist()]}
+        return {"model": self.picker.current_name(), "seed": self.source.seed.value(), "start": saved,
+                "edits": [[k, t] for k, t in self.sliders.edits()], "tab": self.tabs.currentIndex()}
+
+    def restore_session(self, state: dict) -> None:
+        """The seed box and tab now; the start and the edit once the model is chosen."""
+        if "seed" in state:
+            self.source.set_seed(int(state["seed"]))
+        if 0 <= int(state.get("tab", -1)) < self.tabs.count():
+            self.tabs.setCurrentIndex(int(state["tab"]))
+        self.picker.choose(str(state.get("model") or ""), then=lambda: self._restore_edit(state))
+
+    def _restore_edit(self, state: dict) -> None:
+        loaded = self._loaded()
+        if loaded is None:
+            return
+        nz, saved, start = loaded.module.nz, state.get("start") or {}, None
+        if saved.get("seed") is not None:
+            seed = int(saved["seed"])
+            start = Start(f"seed {seed}", seed_latent(seed, nz), seed, generator=self._generator())
+        elif saved.get("z") is not None:
+            z = torch.tensor(saved["z"], dtype=torch.float32)
+            if z.numel() == nz and same_generator(str(saved.get("generator", "")), self._generator()):
+                start = Start(str(saved.get("label", "the session's z")), z, None, str(saved.get("detail", "")),
+                              self._generator())
+            else:
+                self._report(f"the session's start, {saved.get('label')}, was found with another generator: "
+                             f"starting from seed {self.source.seed.value()}")
+        if start is not None:
+            self._set_start(start, render=False)
+        try:
+            self.sliders.set_edits(state.get("edits", []), undoable=False)  # draws
+        except (IndexError, TypeError, ValueError) as exc:
+            self._report(f"the session's edit does not fit {self._model}: {exc}")
+            self._render()

@@ -67,6 +67,18 @@ class LatentControls(QGroupBox):
         self.seed_a.setValue(seed)
         self._emit()
 
+    def set_values(self, seed_a: int, seed_b: int, morph: int, mode: str) -> None:
+        """Show these choices (``morph`` in steps of MORPH_STEPS, ``mode`` "spherical" or "linear",
+        ignored if unknown) with one ``changed``."""
+        self.blockSignals(True)
+        self.seed_a.setValue(seed_a)
+        self.seed_b.setValue(seed_b)
+        self.morph.setValue(morph)
+        if self.mode.findText(mode) >= 0:
+            self.mode.setCurrentText(mode)
+        self.blockSignals(False)
+        self._emit()
+
     def _emit(self, *_) -> None:
         morph = self.morph.value()
         self.morph_label.setText("A" if morph == 0 else "B" if morph == MORPH_STEPS else f"{morph}%")

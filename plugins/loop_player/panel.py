@@ -23,6 +23,7 @@ from studio.ui.alert import AlertLabel
 from studio.ui.file_drops import AcceptsFileDrops
 from studio.ui.model_picker import ModelPicker, draws
 from studio.ui.panel_layout import lay_out_model_panel
+from studio.ui.shortcuts import add_shortcut
 from studio_plugins.loop_player.latent_controls import LatentControls
 from studio_plugins.loop_player.loop_map_view import LoopMapView
 from studio_plugins.loop_player.spectrogram_view import SpectrogramView
@@ -55,6 +56,7 @@ class LoopPlayerPanel(AcceptsFileDrops, QWidget):
         self.alert = AlertLabel()
         self._build_layout()
         self._connect()
+        add_shortcut(self, "Play / Stop", "Space", self.toggle_playback)
         self.setAcceptDrops(True)
         self.transport.set_output(*studio.audio.available())
         self._model_changed(self.picker.current_name())
@@ -213,7 +215,8 @@ class LoopPlayerPanel(AcceptsFileDrops, QWidget):
 
         def job(context):
             clips = studio.datasets.get(meta["setup"])
-            return compare_with_training(loaded.module, meta["config"], output, clips, name)
+            return compare_with_training(loaded.module, meta["config"], output, clips, name,
+                                         progress=context.progress, cancelled=context.cancelled)
 
         self._map_job = studio.jobs.submit(f"mapping {name} against its training loops", job).id
         self.map.build.setEnabled(False)
@@ -229,6 +232,10 @@ class LoopPlayerPanel(AcceptsFileDrops, QWidget):
                 self.comparison = result
                 self.map.show_comparison(result)
                 self._place_dropped()
+            elif result is None:
+                self.map.clear("Mapping was cancelled.")
+        elif job_id == self._drop_job and result is None:  # cancelled before it started
+            self._drop_job = None
         elif job_id == self._drop_job:
             self._drop_job = None
             path, audio, rate = result
@@ -291,3 +298,25 @@ class LoopPlayerPanel(AcceptsFileDrops, QWidget):
         self.alert.setText(text)
         self.alert.show()
         self.studio.show_message(text)
+
+    # -- shortcuts and sessions (studio/ui/shortcuts.py, studio/ui/sessions.py) -------------------
+    def toggle_playback(self) -> None:
+        """Space: stop the loop playing, else play the one on show (as the buttons would)."""
+        (self.transport.stop if self._playing() else self.transport.play).click()
+
+    def session_state(self) -> dict:
+        """The model, seeds A and B, the morph and its path, and the volume."""
+        latent = self.latent
+        return {"model": self.picker.current_name(), "seed_a": latent.seed_a.value(), "seed_b": latent.seed_b.value(),
+                "morph": latent.morph.value(), "mode": latent.mode.currentText(),
+                "volume": self.transport.volume.value()}
+
+    def restore_session(self, state: dict) -> None:
+        latent = self.latent
+        latent.set_values(int(state.get("seed_a", latent.seed_a.value())),
+                          int(state.get("seed_b", latent.seed_b.value())),
+                          int(state.get("morph", latent.morph.value())),
+                          str(state.get("mode", latent.mode.currentText())))
+        if "volume" in state:
+            self.transport.volume.setValue(int(state["volume"]))
+        self.picker.choose(str(state.get("model") or ""))

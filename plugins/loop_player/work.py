@@ -16,6 +16,7 @@ from studio.ml.audio.loops import LoopGenerator, Loops
 
 MAP_LOOPS = 100  # generated loops on the map, as in seed paper 002's figure 8
 MAP_SEED = 0
+MAP_BATCH = 10  # loops generated between progress reports and cancel checks
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,25 @@ class Comparison:
 
 
 def compare_with_training(module: nn.Module, config: dict, output: str, clips, model: str,
-                          count: int = MAP_LOOPS) -> Comparison:
+                          count: int = MAP_LOOPS, progress: Callable[[int, int], None] | None = None,
+                          cancelled: Callable[[], bool] | None = None) -> Comparison | None:
     """Job: ``count`` loops from seeds MAP_SEED.. and the map against ``clips`` (on a private copy
-    of the weights: the inference thread keeps using the model meanwhile)."""
+    of the weights: the inference thread keeps using the model meanwhile). ``progress(done, total)``
+    counts the loops made, then the map; None once ``cancelled()`` is true."""
     generator = LoopGenerator(copy.deepcopy(module), config, output)
     seeds = np.arange(MAP_SEED, MAP_SEED + count)
     latents = torch.stack([seed_latent(int(seed), int(config["nz"])) for seed in seeds])
-    generated = generator.generate(latents)
+    parts = []
+    for start in range(0, count, MAP_BATCH):
+        if cancelled is not None and cancelled():
+            return None
+        parts.append(generator.generate(latents[start:start + MAP_BATCH]))
+        if progress is not None:
+            progress(min(start + MAP_BATCH, count), count + 1)
+    generated = Loops(np.concatenate([p.audio for p in parts]), np.concatenate([p.images for p in parts]),
+                      parts[0].sample_rate)
     training = loop_images(generator.codec, clips.waveforms.numpy())
     result = loop_map(training, loop_images(generator.codec, generated.audio))
+    if progress is not None:
+        progress(count + 1, count + 1)
     return Comparison(result, generated, seeds, list(clips.labels), model)

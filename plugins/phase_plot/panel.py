@@ -29,6 +29,7 @@ from studio.ui.alert import AlertLabel
 from studio.ui.file_drops import AcceptsFileDrops
 from studio.ui.model_picker import ModelPicker
 from studio.ui.panel_layout import lay_out_model_panel
+from studio.ui.shortcuts import add_shortcut
 from studio_plugins.phase_plot.class_counts import ClassCounts
 from studio_plugins.phase_plot.export import export_run
 from studio_plugins.phase_plot.filmstrip import Filmstrip, describe
@@ -36,7 +37,7 @@ from studio_plugins.phase_plot.job import run_plan
 from studio_plugins.phase_plot.phase_view import PhasePlot
 from studio_plugins.phase_plot.return_map_view import ReturnMapPlot
 from studio_plugins.phase_plot.run_bar import RunBar
-from studio_plugins.phase_plot.start_form import StartForm
+from studio_plugins.phase_plot.start_form import SOURCE_TITLES, StartForm
 
 REQUESTER = "phase_plot.filmstrip"
 CHECK_SIZE = 32  # dropped files are test-read at this size; the run reads them at the model's
@@ -73,6 +74,7 @@ class ClosedLoopPanel(AcceptsFileDrops, QWidget):
         self.filmstrip = Filmstrip()
         self._build_layout()
         self._connect()
+        add_shortcut(self, "Run the closed loop", "Ctrl+Return", self.run_bar.run_button.click)
         self.setAcceptDrops(True)
 
     def _build_layout(self) -> None:
@@ -101,6 +103,7 @@ class ClosedLoopPanel(AcceptsFileDrops, QWidget):
         jobs.failed.connect(self._on_job_failed)
         models.result_ready.connect(self._on_frames)
         models.request_failed.connect(self._on_frames_failed)
+        self.picker.model_changed.connect(self._on_model_changed)
         self.run_bar.run_button.clicked.connect(self.run)
         self.run_bar.cancel_button.clicked.connect(self.cancel)
         self.export_button.clicked.connect(self._ask_export)
@@ -123,6 +126,12 @@ class ClosedLoopPanel(AcceptsFileDrops, QWidget):
         self._job = self.studio.jobs.submit(f"closed loop of {loaded.name}", job_fn)
         self.run_bar.set_running(True)
         self.run_bar.set_status(f"running {plan.settings.steps} steps…")
+
+    def _on_model_changed(self, name: str) -> None:
+        """A bundled model is run once with the form's defaults, so a first launch shows a phase plot."""
+        loaded = self.picker.current()
+        if loaded is not None and loaded.meta.get("bundled") and self.result is None and self._job is None:
+            self.run()
 
     def cancel(self) -> None:
         if self._job is not None:
@@ -248,3 +257,30 @@ class ClosedLoopPanel(AcceptsFileDrops, QWidget):
         self.alert.setText(message)
         self.alert.show()
         self.studio.show_message(message)
+
+    # -- sessions (studio/ui/sessions.py) ---------------------------------------------------------
+    def session_state(self) -> dict:
+        """The model and the start form: where trajectories start, how many, seed, steps, method."""
+        form = self.form
+        return {"model": self.picker.current_name(), "source": form.source(), "count": form.count.value(),
+                "seed": form.seed.value(), "steps": form.steps.value(), "method": form.method.currentText(),
+                "files": [str(path) for path in form.files]}
+
+    def restore_session(self, state: dict) -> None:
+        form = self.form
+        for spin, key in ((form.count, "count"), (form.seed, "seed"), (form.steps, "steps")):
+            if key in state:
+                spin.setValue(int(state[key]))
+        if form.method.findText(str(state.get("method"))) >= 0:
+            form.method.setCurrentText(str(state["method"]))
+        files = [Path(name) for name in state.get("files", [])]
+        form.forget_files()
+        if any(path.is_file() for path in files):
+            form.add_files([path for path in files if path.is_file()])
+        missing = [str(path) for path in files if not path.is_file()]
+        if missing:
+            self._report(f"start image(s) of the session are missing: {', '.join(missing)}")
+        source = state.get("source")
+        if source in SOURCE_TITLES and (source != "images" or form.files):
+            form.set_source(source)
+        self.picker.choose(str(state.get("model") or ""))

@@ -61,6 +61,21 @@ class LatentToggles(QGroupBox):
         self.all_on.setEnabled(skips is not None)
         self._set_all(True, emit=False)  # the panel draws the new model anyway
 
+    def set_keep(self, keep) -> None:
+        """Set the switches of the latents the model has to ``keep`` (five bools), with one ``changed``."""
+        for button, on in zip(self.buttons, keep):
+            if button.isEnabled():
+                button.blockSignals(True)
+                button.setChecked(bool(on))
+                button.blockSignals(False)
+        self._emit()
+
+    def set_skips(self, on: bool) -> None:
+        """Every skip latent (latent1..4) the model has on, or off (the bottleneck alone); the
+        bottleneck stays on. Nothing without a model."""
+        if self.all_on.isEnabled():
+            self.set_keep([on if i in SKIPPABLE else True for i in range(1, len(self.buttons) + 1)])
+
     def _set_all(self, on: bool, emit: bool = True) -> None:
         for button in self.buttons:
             button.blockSignals(True)

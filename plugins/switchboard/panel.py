@@ -31,6 +31,7 @@ from studio.ui.alert import AlertLabel
 from studio.ui.file_drops import AcceptsFileDrops
 from studio.ui.model_picker import ModelPicker, draws
 from studio.ui.panel_layout import lay_out_model_panel
+from studio.ui.shortcuts import add_shortcut
 from studio_plugins.switchboard import PANEL_ID
 from studio_plugins.switchboard.ablation_box import AblationBox
 from studio_plugins.switchboard.comparison_view import ComparisonView
@@ -85,6 +86,7 @@ class SwitchboardPanel(AcceptsFileDrops, QWidget):
         self.tabs = QTabWidget()
         self._build_layout()
         self._connect()
+        self._add_shortcuts()
         self.setAcceptDrops(True)
         self._on_model_changed(self.picker.current_name())
 
@@ -286,6 +288,9 @@ class SwitchboardPanel(AcceptsFileDrops, QWidget):
             if isinstance(pairs, PairedImages):
                 self.source.set_pairs(pairs)
                 self._input_changed()
+            else:  # cancelled: loaded again when a model of that data is chosen again
+                self._pairs_key = None
+                self.source.set_pairs(None, "loading the pairs was cancelled: choose the model again, or drop an image")
 
     def _on_job_failed(self, job_id: int, message: str) -> None:
         if job_id == self._pairs_job:
@@ -297,3 +302,57 @@ class SwitchboardPanel(AcceptsFileDrops, QWidget):
         self.alert.setText(message)
         self.alert.show()
         self.studio.show_message(message)
+
+    # -- shortcuts and sessions (studio/ui/shortcuts.py, studio/ui/sessions.py) -------------------
+    def _add_shortcuts(self) -> None:
+        """Keys no other panel uses: they work anywhere in the window while the switchboard is on show."""
+        add_shortcut(self, "All skips on", "Ctrl+Shift+A", lambda: self.toggles.set_skips(True), window_wide=True)
+        add_shortcut(self, "All skips off (bottleneck only)", "Ctrl+Shift+N", lambda: self.toggles.set_skips(False),
+                     window_wide=True)
+
+    def session_state(self) -> dict:
+        """The model, the latent switches, the input (split, pair, probe, or a dropped image's path)
+        and the ablation's choices."""
+        source = self.source
+        return {"model": self.picker.current_name(), "keep": list(self.toggles.keep()),
+                "split": source.split.currentText(), "position": source.position.value(),
+                "probe": source.current_probe(), "dropped": str(self.dropped[0]) if self.dropped is not None else None,
+                "ablation": {"variants": list(self.ablation.variants()), "steps": self.ablation.steps.value()}}
+
+    def restore_session(self, state: dict) -> None:
+        """The ablation's choices now; the switches and the input once the model is chosen, the
+        pair once its pairs are loaded."""
+        ablation = state.get("ablation") or {}
+        if "variants" in ablation:
+            for skips, box in self.ablation.checks.items():
+                box.setChecked(skips in ablation["variants"])
+        if "steps" in ablation:
+            self.ablation.steps.setValue(int(ablation["steps"]))
+        self._session_pair = None
+        self.picker.choose(str(state.get("model") or ""), then=lambda: self._restore_input(state))
+
+    def _restore_input(self, state: dict) -> None:
+        if "keep" in state:
+            self.toggles.set_keep([bool(on) for on in state["keep"]])
+        probe = str(state.get("probe", NO_PROBE))
+        if self.source.probe.isEnabled() and self.source.probe.findText(probe) >= 0:
+            self.source.probe.setCurrentText(probe)
+        dropped = state.get("dropped")
+        if dropped and Path(dropped).is_file():
+            self.open_image(Path(dropped))
+            return
+        if dropped:
+            self._report(f"the image the session showed is missing: {dropped}")
+        self._session_pair = (str(state.get("split", "")), int(state.get("position", 0)))
+        if not getattr(self, "_waits_for_pairs", False):
+            self._waits_for_pairs = True
+            self.studio.jobs.finished.connect(self._restore_pair)  # after _on_job_finished shows the pairs
+        self._restore_pair()
+
+    def _restore_pair(self, *_job) -> None:
+        if getattr(self, "_session_pair", None) is None or self.source.pairs is None:
+            return
+        (split, position), self._session_pair = self._session_pair, None
+        if self.source.split.findText(split) >= 0:
+            self.source.split.setCurrentText(split)
+        self.source.position.setValue(position)

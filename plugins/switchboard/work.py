@@ -122,8 +122,10 @@ def render_mask_grid(inputs: torch.Tensor, rows: list[str], mode: str, model: st
 def load_pairs(datasets, setup: dict) -> Callable:
     """Job: the model's training pairs, shared through ``studio.datasets``."""
 
-    def job(context) -> PairedImages:
+    def job(context) -> PairedImages | None:  # None when cancelled
         pairs = datasets.get(setup)
+        if context.cancelled():
+            return None
         if not isinstance(pairs, PairedImages):
             raise ValueError(f"dataset {setup.get('dataset')!r} holds no image pairs")
         return pairs

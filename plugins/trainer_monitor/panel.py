@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import fields
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -18,16 +20,21 @@ from PySide6.QtWidgets import (
 )
 
 from studio import paths
-from studio.catalog import data_summary, setup_from_meta
+from studio.bundle import in_bundle
+from studio.catalog import RunSetup, data_summary, setup_from_meta
 from studio.runtime.studio import Studio
 from studio.runtime.training_worker import RunRequest, RunState
 from studio.ui.alert import AlertLabel
+from studio.ui.shortcuts import add_shortcut
 from studio_plugins.trainer_monitor.loss_plot import LossPlot
 from studio_plugins.trainer_monitor.progress import RunProgress
 from studio_plugins.trainer_monitor.run_form import RunForm
-from studio_plugins.trainer_monitor.sample_grid import SampleGridView
+from studio_plugins.trainer_monitor.sample_grid import SampleGridView, draw_seeds
 
 log = logging.getLogger(__name__)
+
+BUNDLED_SAMPLES = "trainer_monitor.bundled"  # our requester name for a bundled model's samples
+GRID_SEEDS = 64
 
 
 class TrainerMonitorPanel(QWidget):
@@ -37,6 +44,7 @@ class TrainerMonitorPanel(QWidget):
         self.worker = studio.training
         self.run_info: dict | None = None  # what run_started said about the current run
         self._resume_from: Path | None = None  # a loaded checkpoint that Train continues
+        self._bundled_samples: tuple[int | None, int] = (None, 0)  # request stamp, the model's step
 
         self.form = RunForm(studio.catalog)
         self.loss_plot = LossPlot()
@@ -62,6 +70,7 @@ class TrainerMonitorPanel(QWidget):
 
         self._build_layout()
         self._connect_worker()
+        self._add_shortcuts()
         self._on_state(self.worker.state.value)
 
     def _build_layout(self) -> None:
@@ -126,15 +135,19 @@ class TrainerMonitorPanel(QWidget):
         w.samples.connect(self.samples.add_grid)
         w.checkpoint_saved.connect(self._on_checkpoint)
         w.failed.connect(self._on_failed)
+        self.studio.models.model_published.connect(self._on_model_published)
+        self.studio.models.result_ready.connect(self._on_bundled_samples)
 
     # -- actions ------------------------------------------------------------------------------
     def train(self) -> None:
         """Start a new run from the form, or continue the loaded checkpoint."""
         self.alert.hide()
         if self._resume_from is not None:
+            setup = self.form.setup()
+            bundled = in_bundle(self._resume_from)  # the shipped files stay as they are
             request = RunRequest(
                 total_steps=self.form.steps.value(),
-                out_dir=self._resume_from.parent,
+                out_dir=paths.new_run_dir(setup.kind, setup.dataset) if bundled else self._resume_from.parent,
                 resume_from=self._resume_from,
                 sample_every=self.form.sample_every.value(),
                 checkpoint_every=self.form.checkpoint_every.value(),
@@ -257,6 +270,30 @@ class TrainerMonitorPanel(QWidget):
             f"{info['step']}\nrun folder: {info['out_dir']}"
         )
 
+    # -- a bundled model's run, on first launch ---------------------------------------------------
+    def _on_model_published(self, name: str) -> None:
+        loaded = self.studio.models.get(name)
+        bundled = loaded.meta.get("bundled") if loaded is not None else None
+        idle = self.run_info is None and self._resume_from is None and not self.worker.busy
+        if bundled and bundled.get("history") and idle and not self.samples.steps:
+            self.show_bundled_run(name)
+
+    def show_bundled_run(self, name: str) -> None:
+        """The losses of the run that trained bundled model ``name``, samples it draws now, and its
+        settings in the form (Train starts a new run from them, in a new folder)."""
+        loaded = self.studio.models.get(name)
+        meta, bundled = loaded.meta, loaded.meta["bundled"]
+        self.form.show_setup(RunSetup(**meta["setup"]))
+        self.open_metrics_log(Path(bundled["history"]))
+        self._bundled_samples = (self.studio.models.submit(BUNDLED_SAMPLES, name, partial(draw_seeds, GRID_SEEDS)),
+                                 int(meta["step"]))
+        self.run_label.setText(f"bundled model {bundled['name']}: {bundled['description']}, {meta['step']} steps. "
+                               "Its losses, and samples of seeds 0-63; Train starts a new run with these settings.")
+
+    def _on_bundled_samples(self, requester: str, stamp: int, grid) -> None:
+        if requester == BUNDLED_SAMPLES and stamp == self._bundled_samples[0] and not self.samples.steps:
+            self.samples.add_grid(self._bundled_samples[1], grid)
+
     def _on_checkpoint(self, path: str, step: int) -> None:
         self.studio.show_message(f"checkpoint at step {step}: {path}", 5000)
 
@@ -264,3 +301,38 @@ class TrainerMonitorPanel(QWidget):
         self.alert.setText(message)
         self.alert.show()
         self.studio.show_message(message, 0)
+
+    # -- shortcuts and sessions (studio/ui/shortcuts.py, studio/ui/sessions.py) -------------------
+    def _add_shortcuts(self) -> None:
+        """The one training run is the whole studio's: its keys work anywhere in the window (a
+        button that is disabled now, such as Train during a run, ignores its key)."""
+        add_shortcut(self, "Train / Continue", "F5", self.train_button.click, window_wide=True)
+        add_shortcut(self, "Pause / Resume training", "F6", self.pause_button.click, window_wide=True)
+        add_shortcut(self, "Stop training", "Shift+F5", self.stop_button.click, window_wide=True)
+
+    def session_state(self) -> dict:
+        """The run form (kind, dataset, data format, seed, the kind's parameters, schedule) and the
+        loaded checkpoint that Train would continue."""
+        form = self.form
+        chosen = form.kind.currentData() is not None and form.dataset.currentData() is not None
+        return {
+            "setup": form.setup().to_dict() if chosen else None,  # None: no kind or dataset to choose
+            "steps": form.steps.value(),
+            "sample_every": form.sample_every.value(),
+            "checkpoint_every": form.checkpoint_every.value(),
+            "continue_from": str(self._resume_from) if self._resume_from is not None else None,
+        }
+
+    def restore_session(self, state: dict) -> None:
+        continue_from = state.get("continue_from")
+        if continue_from:
+            if Path(continue_from).is_file():
+                self.load_checkpoint(Path(continue_from))  # its run's losses; Train continues it
+            else:
+                self._on_failed(f"the checkpoint the session continued, {continue_from}, is missing")
+        if isinstance(state.get("setup"), dict):
+            known = {f.name for f in fields(RunSetup)}
+            self.form.show_setup(RunSetup(**{k: v for k, v in state["setup"].items() if k in known}))
+        for key in ("steps", "sample_every", "checkpoint_every"):
+            if key in state:
+                getattr(self.form, key).setValue(int(state[key]))

@@ -13,6 +13,18 @@ PLACEHOLDER = "samples of fixed z appear here during training"
 MAX_GRIDS = 500  # ~40 MB of 64px RGB grids; older ones are thinned out, not dropped at the end
 
 
+def draw_seeds(count: int, module, device) -> np.ndarray:
+    """Inference-thread request: a generator's images of seeds 0..count-1 as one grid."""
+    import torch
+
+    from studio.ml.analysis.latent_paths import seed_latent
+    from studio.ml.data.base import to_uint8
+    from studio.ml.grid import make_grid
+
+    z = torch.stack([seed_latent(seed, module.nz) for seed in range(count)]).to(device)
+    return make_grid(to_uint8(module(z).float().cpu()))
+
+
 class SampleGridView(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)

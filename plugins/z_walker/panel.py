@@ -22,6 +22,7 @@ from studio.runtime.model_manager import LoadedModel
 from studio.runtime.studio import Studio
 from studio.ui.file_drops import AcceptsFileDrops
 from studio.ui.model_picker import ModelPicker, draws
+from studio.ui.shortcuts import add_shortcut
 from studio_plugins.z_walker import PANEL_ID
 from studio_plugins.z_walker.job_status import JobStatus
 from studio_plugins.z_walker.keyframe_list import KeyframeList
@@ -45,6 +46,7 @@ from studio_plugins.z_walker.work import (
 
 POINT, PATH, NEAREST = PANEL_ID, f"{PANEL_ID}/path", f"{PANEL_ID}/nearest"  # our requester names
 NEAREST_DELAY_MS = 150  # search the training set once the slider has rested this long
+FIRST_WALK_SEEDS = (0, 1, 2, 3)  # the keyframes a bundled model starts with
 NO_MODEL = ("No model yet: train one in the trainer monitor, or Load… a checkpoint above "
             "(or drop a .safetensors file on this panel).")
 NO_KEYFRAMES = "Add keyframes on the left: a seed, a training image, or drop image files on this panel."
@@ -89,6 +91,7 @@ class ZWalkerPanel(AcceptsFileDrops, QWidget):
         self._build_layout()
         self._restore_state()
         self._connect()
+        add_shortcut(self, "Play / pause the walk", "Space", self.scrubber.play_button.click)
         self._on_model_changed(self.picker.current_name())
 
     # -- layout -------------------------------------------------------------------------------
@@ -180,6 +183,11 @@ class ZWalkerPanel(AcceptsFileDrops, QWidget):
         self.sources.set_model_ready(True, describe_method(loaded.module))
         if name != previous and len(self.keyframes):
             self._adopt_keyframes(loaded.module.nz)
+        elif loaded.meta.get("bundled") and not len(self.keyframes):  # a first launch shows a walk
+            self.keyframes.blockSignals(True)  # one redraw, below
+            for seed in FIRST_WALK_SEEDS:
+                self.add_seed(seed)
+            self.keyframes.blockSignals(False)
         self._index_training_images(loaded.meta.get("setup"))
         self._path_changed()  # also for a newer snapshot of the same model: redraw everything
 
@@ -400,6 +408,10 @@ class ZWalkerPanel(AcceptsFileDrops, QWidget):
             if isinstance(result, NoveltyReference):
                 self._set_reference(result, self._reference_key)
                 self._path_changed()  # redraw with nearest images and PCA coordinates
+            else:  # cancelled: indexed again when a model of that data is chosen again
+                self._reference_key = None
+                self.novelty.set_status("indexing the training images was cancelled")
+                self.pca.clear("indexing the training images was cancelled")
         elif self.job_status.done(job_id) is not None:
             self._on_encoded(result)
 
@@ -420,6 +432,51 @@ class ZWalkerPanel(AcceptsFileDrops, QWidget):
         self.message.setText(text)
         self.message.show()
         self.studio.show_message(text)
+
+    # -- sessions (studio/ui/sessions.py) -----------------------------------------------------
+    def session_state(self) -> dict:
+        """The model, the keyframes (their z, so image keyframes need no image), the slider's
+        position and the path's settings."""
+        walk = self.walk
+        keyframes = [{"label": k.label, "z": [float(x) for x in k.z], "detail": k.detail, "seed": k.seed}
+                     for k in self.keyframes.keyframes()]
+        return {"model": self.picker.current_name(), "keyframes": keyframes, "position": self.scrubber.position(),
+                "mode": walk.mode_name(), "frames": walk.frames.value(), "fps": self.scrubber.fps.value(),
+                "loop": self.scrubber.loop.isChecked(), "export_scale": walk.export_scale.value()}
+
+    def restore_session(self, state: dict) -> None:
+        """The path's settings now; the keyframes and position once the model is chosen."""
+        walk = self.walk
+        if "mode" in state:
+            walk.mode.setCurrentIndex(max(walk.mode.findData(state["mode"]), 0))
+        for spin, key in ((walk.frames, "frames"), (self.scrubber.fps, "fps"), (walk.export_scale, "export_scale")):
+            if key in state:
+                spin.setValue(int(state[key]))
+        if "loop" in state:
+            self.scrubber.loop.setChecked(bool(state["loop"]))
+        self.picker.choose(str(state.get("model") or ""), then=lambda: self._restore_keyframes(state))
+
+    def _restore_keyframes(self, state: dict) -> None:
+        loaded = self._loaded()
+        if loaded is None:
+            return
+        nz, kept, dropped = loaded.module.nz, [], 0
+        for saved in state.get("keyframes", []):
+            seed = saved.get("seed")
+            z = np.asarray(saved.get("z", []), dtype=np.float32)
+            if seed is not None and z.shape != (nz,):
+                z = seed_latent(int(seed), nz).numpy()  # a seed means the same at any latent size
+            if z.shape != (nz,):
+                dropped += 1
+                continue
+            kept.append(Keyframe(str(saved.get("label", "")), z, str(saved.get("detail", "")),
+                                 None if seed is None else int(seed)))
+        self.keyframes.replace(kept)  # redraws the path; the scrubber is re-spaced for its frames
+        slider = self.scrubber.slider
+        slider.setValue(round(min(max(float(state.get("position", 0.0)), 0.0), 1.0) * slider.maximum()))
+        if dropped:
+            self._tell(f"{dropped} keyframe(s) of the session have another latent size than {self._model}: "
+                       "not restored", error=False)
 
 
 def _input_shape(loaded: LoadedModel) -> tuple[int, int] | None:

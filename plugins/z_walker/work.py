@@ -107,9 +107,11 @@ def nearest_of(image: torch.Tensor, reference: NoveltyReference):
 def build_reference(datasets, setup: dict) -> Callable:
     """Job: load the model's training images (shared through ``studio.datasets``) and index them."""
 
-    def job(context) -> NoveltyReference:
+    def job(context) -> NoveltyReference | None:  # None when cancelled
         context.progress(0, 2)
         dataset = datasets.get(setup)
+        if context.cancelled():
+            return None
         context.progress(1, 2)
         reference = NoveltyReference.build(dataset.images, seed=int(setup.get("seed", 0)))
         context.progress(2, 2)

@@ -61,6 +61,7 @@ class Job:
 class JobRunner(QObject):
     """Signals are emitted from the job thread; connect QObject methods (queued to the UI)."""
 
+    submitted = Signal(int, str)  # job id, name: emitted by submit, on the caller's thread
     started = Signal(int)  # job id
     progress = Signal(int, int, int)  # job id, done, total
     finished = Signal(int, object)  # job id, fn's result (also after a cancel: fn decides what)
@@ -71,20 +72,46 @@ class JobRunner(QObject):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jobs")
         self._ids = itertools.count(1)
         self._open: dict[int, Job] = {}
+        self._current: Job | None = None  # the job running now
         self._lock = threading.Lock()
 
     def submit(self, name: str, fn: Callable[[JobContext], Any]) -> Job:
         job = Job(next(self._ids), name)
         with self._lock:
             self._open[job.id] = job
+        self.submitted.emit(job.id, name)
         self._executor.submit(self._run, job, fn)
         return job
+
+    def job(self, job_id: int) -> Job | None:
+        """The job ``job_id`` while it is queued or running (None once it has ended)."""
+        with self._lock:
+            return self._open.get(job_id)
+
+    def current(self) -> Job | None:
+        """The job running now, if any."""
+        with self._lock:
+            return self._current
+
+    def pending(self) -> list[Job]:
+        """The jobs queued or running, oldest first."""
+        with self._lock:
+            return list(self._open.values())
+
+    def cancel(self, job_id: int) -> bool:
+        """Ask job ``job_id`` to stop (see ``Job.cancel``); False if it has already ended."""
+        job = self.job(job_id)
+        if job is not None:
+            job.cancel()
+        return job is not None
 
     def _run(self, job: Job, fn: Callable[[JobContext], Any]) -> None:
         try:
             if job.cancel_requested:
                 self.finished.emit(job.id, None)
                 return
+            with self._lock:
+                self._current = job
             self.started.emit(job.id)
             result = fn(JobContext(job, self))
         except Exception as exc:
@@ -95,6 +122,8 @@ class JobRunner(QObject):
         finally:
             with self._lock:
                 self._open.pop(job.id, None)
+                if self._current is job:
+                    self._current = None
 
     def shutdown(self) -> None:
         """Cancel every job and wait for the running one to return."""

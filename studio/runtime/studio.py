@@ -16,6 +16,7 @@ from studio.runtime.training_worker import TrainingWorker
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from PySide6.QtWidgets import QMainWindow, QWidget
 
+    from studio.bundle import BundledModel
     from studio.runtime.audio_engine import AudioEngine
 
 
@@ -29,6 +30,7 @@ class Studio(QObject):
     - ``audio``: the :class:`AudioEngine` (sound output, opened on first use)
     - ``catalog``: model kinds and datasets contributed by plugins
     - ``plugins``: the plugin manager (names, problems)
+    - ``bundle``: the bundled models (``checkpoints/``) the studio loads at launch, if any
     - ``settings``: a ``QSettings`` for panels to keep their own state (use your panel id as group)
     """
 
@@ -52,6 +54,7 @@ class Studio(QObject):
         self.settings = settings
         self.window: QMainWindow | None = None
         self.panels: dict[str, QWidget] = {}
+        self.bundle: list[BundledModel] = []  # the bundled models being loaded (studio.runtime.bundled_models)
         self._audio: AudioEngine | None = None
 
     @classmethod

@@ -6,8 +6,8 @@ import logging
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox
 
 from studio.contributions import DropHandler, MenuAction, PanelSpec
@@ -15,6 +15,10 @@ from studio.plugin_manager import Contribution, PluginProblem
 from studio.runtime.studio import Studio
 from studio.ui.about import about_text
 from studio.ui.file_drops import AcceptsFileDrops
+from studio.ui.getting_started import GettingStartedView
+from studio.ui.job_status import JobStatusBar
+from studio.ui.sessions import SessionController
+from studio.ui.shortcuts import show_shortcuts
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +28,8 @@ DOCK_AREAS = {
     "top": Qt.DockWidgetArea.TopDockWidgetArea,
     "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
 }
+GETTING_STARTED = "getting_started"  # the guide's dock id (not a plugin panel)
+GUIDE_HEIGHT = 230  # pixels: the guide's table without scrolling, on a first launch
 LAYOUT_VERSION = 1  # bump when dock object names change, so old saved layouts are ignored
 
 
@@ -38,18 +44,28 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
         self.setAcceptDrops(True)
         self.resize(1400, 900)
         self.docks: dict[str, QDockWidget] = {}
+        self.panel_plugins: dict[str, str] = {}  # panel id -> the plugin that contributed it
 
+        file_menu = self.menuBar().addMenu("&File")
+        self.sessions = SessionController(self)  # File > Open/Save session, autosaved on close
+        self.sessions.install(file_menu)
         self._view_menu = self.menuBar().addMenu("&View")
         self._plugins_menu = self.menuBar().addMenu("&Plugins")
-        self._menus: dict[str, QMenu] = {"View": self._view_menu, "Plugins": self._plugins_menu}
+        self._menus: dict[str, QMenu] = {"File": file_menu, "View": self._view_menu, "Plugins": self._plugins_menu}
         help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("&Getting started", QKeySequence("F1"), self.show_getting_started)
+        help_menu.addAction("&Keyboard shortcuts", QKeySequence("Ctrl+/"), lambda: show_shortcuts(self))
         help_menu.addAction("&About latent-studio", self.show_about)
 
+        self.job_status = JobStatusBar(studio.jobs)  # the running job: progress and Cancel
+        self.statusBar().addPermanentWidget(self.job_status)
         self._device_label = QLabel(f"device: {studio.models.device}")
         self.statusBar().addPermanentWidget(self._device_label)
         studio.message.connect(self._show_message)
 
-        self._add_panels([c for c in studio.plugins.call("register_panels")])
+        panels = studio.plugins.call("register_panels")
+        self._add_panels(panels)
+        self._add_getting_started([c.item for c in panels if c.item.id in self.docks])
         self._add_menu_actions(studio.plugins.call("register_menu_actions"))
         self._drop_handlers = studio.plugins.call("register_drop_handlers")
         self._restore_layout()
@@ -82,7 +98,22 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
                 first_here.raise_()
             self._view_menu.addAction(dock.toggleViewAction())
             self.docks[spec.id] = dock
+            self.panel_plugins[spec.id] = contribution.plugin
             self.studio.panels[spec.id] = widget
+
+    def _add_getting_started(self, panels: list[PanelSpec]) -> None:
+        """A compact guide along the bottom (shown on a first launch; the saved layout decides after)."""
+        dock = QDockWidget("Getting started", self)
+        dock.setObjectName(f"dock:{GETTING_STARTED}")
+        dock.setWidget(GettingStartedView(panels, self.studio.bundle))
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self._view_menu.addAction(dock.toggleViewAction())
+        self.getting_started = dock
+
+    def show_getting_started(self) -> None:
+        dock = self.getting_started
+        dock.show()
+        dock.raise_()
 
     def _add_menu_actions(self, contributions: list[Contribution]) -> None:
         for contribution in contributions:
@@ -148,8 +179,16 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
         state = settings.value("window/state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state, LAYOUT_VERSION)
+        self._first_launch = not (isinstance(state, QByteArray) and self.restoreState(state, LAYOUT_VERSION))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._first_launch:  # docks take sizes once shown: give the guide room for its table
+            self._first_launch = False
+            QTimer.singleShot(0, self, self._size_guide)
+
+    def _size_guide(self) -> None:
+        self.resizeDocks([self.getting_started], [GUIDE_HEIGHT], Qt.Orientation.Vertical)
 
     def save_layout(self) -> None:
         settings = self.studio.settings
@@ -159,6 +198,7 @@ class MainWindow(AcceptsFileDrops, QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
+        self.sessions.autosave()  # File > Reopen last session; before the panels stop
         self.studio.plugins.call("studio_stopping", studio=self.studio)
         # pyqtgraph views must be closed before Qt deletes them, or a late paint event can segfault
         for view in self.findChildren(pg.GraphicsView):

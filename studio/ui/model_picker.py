@@ -57,9 +57,12 @@ class ModelPicker(QWidget):
         layout.addWidget(self.combo, 1)
         layout.addWidget(self.load_button)
         self._load_jobs: dict[int, Path] = {}
+        self._wanted: tuple[str, Callable[[], None] | None] | None = None  # see choose()
         self.load_button.clicked.connect(self._ask_checkpoint)
         self.combo.currentTextChanged.connect(self._on_choice)
+        self.combo.activated.connect(self._user_chose)
         studio.models.model_published.connect(self._on_published)
+        studio.models.model_published.connect(self._take_wanted)  # after _on_published
         studio.jobs.finished.connect(self._on_job_finished)
         studio.jobs.failed.connect(self._on_job_failed)
         self.refresh()
@@ -88,6 +91,48 @@ class ModelPicker(QWidget):
         loaded = self.studio.models.get(name)
         return loaded is not None and self.accepts(loaded.module) and self.accepts_meta(loaded.meta)
 
+    # -- choosing by name (a session being restored) ---------------------------------------------
+    def choose(self, name: str, then: Callable[[], None] | None = None) -> bool:
+        """Make ``name`` the choice: now if the studio holds it and it fits (True), else as soon as it
+        is published, unless the user picks a model first. ``then()`` runs once ``name`` is the
+        choice, after ``model_changed`` has been handled. A later ``choose`` replaces this one;
+        ``choose("")`` forgets it."""
+        self._wanted = None
+        if not name:
+            return False
+        if self.studio.models.get(name) is None:
+            self._wanted = (name, then)
+            return False
+        if not self._select(name):
+            return False
+        if then is not None:
+            then()
+        return True
+
+    @property
+    def wanted(self) -> str:
+        """The model waiting to be chosen when it is published ("" if none)."""
+        return self._wanted[0] if self._wanted is not None else ""
+
+    def _select(self, name: str) -> bool:
+        if not self._fits(name):
+            self.studio.show_message(f"{name} does not fit this panel")
+            return False
+        if self.combo.findText(name) < 0:
+            self.refresh()
+        self.combo.setCurrentText(name)  # model_changed, unless it is the choice already
+        return True
+
+    def _take_wanted(self, name: str) -> None:
+        if self._wanted is None or self._wanted[0] != name or self.studio.models.get(name) is None:
+            return
+        then, self._wanted = self._wanted[1], None
+        if self._select(name) and then is not None:
+            then()
+
+    def _user_chose(self, _index: int) -> None:
+        self._wanted = None  # the user's choice stands: a model published later does not take over
+
     def _on_choice(self, name: str) -> None:
         self.model_changed.emit(name)
 
@@ -108,9 +153,12 @@ class ModelPicker(QWidget):
     def load_checkpoint(self, path: Path) -> None:
         """Load in the background; the model is published (and chosen) when it is ready."""
         studio = self.studio
+        self._wanted = None  # the user's choice
 
         def load(context):
             module, meta, dataset = studio.catalog.load_model(path, studio.models.device)
+            if context.cancelled():
+                return None  # not published: the studio is as before
             name = model_name_for(path, meta["kind"])
             studio.datasets.put(meta["setup"], dataset)
             studio.models.publish(name, module, meta)
