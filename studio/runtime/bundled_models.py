@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from studio.bundle import BundledModel, BundleError, bundle_dir, check_file, read_manifest
+from studio.runtime.model_manager import model_name_for
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from studio.runtime.jobs import Job, JobContext
@@ -22,8 +23,6 @@ log = logging.getLogger(__name__)
 
 
 def bundled_model_name(model: BundledModel) -> str:
-    from studio.ui.model_picker import model_name_for
-
     return model_name_for(model.path, model.kind)
 
 

@@ -17,6 +17,7 @@ import threading
 import traceback
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import torch
@@ -45,6 +46,12 @@ class _Request:
     model: str
     fn: InferenceFn
 
+
+
+def model_name_for(checkpoint: Path, kind: str) -> str:
+    """``"vaegan: walk-run/last"``: the name a checkpoint's model is published under (the kind, the
+    folder and the file), short enough for a combo."""
+    return f"{kind}: {checkpoint.parent.name}/{checkpoint.stem}"
 
 class ModelManager(QObject):
     """Signals are emitted from the inference thread and arrive queued on the receiver's thread."""

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
 
+from studio.runtime.model_manager import model_name_for
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch import nn
 
@@ -25,11 +27,6 @@ def draws(studio, *outputs: str) -> Callable[[dict], bool]:
         return (kind.output if kind is not None else "image") in outputs
 
     return accepts
-
-
-def model_name_for(checkpoint: Path, kind: str) -> str:
-    """``"vaegan: walk-run/last"``: the kind, the run folder and the file, short enough for a combo."""
-    return f"{kind}: {checkpoint.parent.name}/{checkpoint.stem}"
 
 
 class ModelPicker(QWidget):
