@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         return list_plugins(plugins)
     if args.command in COMMANDS:
         return command_modules()[args.command].run(args, catalog)
+    args.command_line = ["latent-studio", *argv]
     return train(args, catalog)
 
 
@@ -140,23 +141,40 @@ def _contributions(plugins: PluginManager) -> dict[str, dict[str, list[str]]]:
 
 
 def train(args: argparse.Namespace, catalog: Catalog) -> int:
-    from tqdm import tqdm
-
-    from studio.ml.device import pick_device
-    from studio.ml.training.run import NonFiniteLoss
+    """Train alone, or as one of the processes torchrun started (docs/distributed.md)."""
+    from studio.ml import distributed
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        device = pick_device(args.device)
-        run = _prepare_run(args, catalog, device)
-    except (ValueError, KeyError, OSError) as exc:  # bad data, checkpoint, device or parameter
+        group, device = distributed.join(args.device)
+    except (ValueError, RuntimeError) as exc:  # a device processes cannot share, no rendezvous
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    try:
+        return _train(args, catalog, group, device)
+    finally:
+        distributed.leave(group)
+
+
+def _train(args: argparse.Namespace, catalog: Catalog, group, device) -> int:
+    from tqdm import tqdm
+
+    from studio.ml.training.run import NonFiniteLoss
+
+    say = print if group.is_main else _quiet  # rank 0 speaks for the run; the others only report errors
+    rank = f"rank {group.rank}: " if group.distributed else ""
+    try:
+        run = _prepare_run(args, catalog, device, group, say)
+    except (ValueError, KeyError, OSError) as exc:  # bad data, checkpoint, device or parameter
+        print(f"{rank}error: {exc}", file=sys.stderr)
+        return 2
     trainer = run.trainer
-    print(f"training {trainer.kind} on {run.dataset_info['name']} ({data_summary(run.dataset_info)}) on {device} "
-          f"-> {run.out_dir}")
+    processes = f" x {group.world_size} processes ({group.backend})" if group.distributed else ""
+    say(f"training {trainer.kind} on {run.dataset_info['name']} ({data_summary(run.dataset_info)}) on {device}"
+        f"{processes} -> {run.out_dir}")
     run.initial_samples()
-    bar = tqdm(total=args.steps, initial=trainer.steps_done, unit="step", dynamic_ncols=True)
+    bar = tqdm(total=args.steps, initial=trainer.steps_done, unit="step", dynamic_ncols=True,
+               disable=not group.is_main)
     try:
         while not run.done:
             report = run.advance()
@@ -165,20 +183,28 @@ def train(args: argparse.Namespace, catalog: Catalog) -> int:
     except NonFiniteLoss as exc:
         bar.close()
         run.close(save=False)
-        print(f"stopped: {exc}", file=sys.stderr)
+        say(f"stopped: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         bar.close()
         path = run.close(save=True)
-        print(f"interrupted; checkpoint saved to {path}", file=sys.stderr)
+        say(f"interrupted; checkpoint saved to {path}", file=sys.stderr)
         return 130
+    except Exception as exc:
+        bar.close()
+        run.close(save=False, failure=f"{type(exc).__name__}: {exc}")
+        raise
     bar.close()
     path = run.close(save=True)
-    print(f"done: {path}\nmetrics: {run.metrics_path}\nsamples: {run.samples_dir}")
+    say(f"done: {path}\nmetrics: {run.metrics_path}\nsamples: {run.samples_dir}")
     return 0
 
 
-def _prepare_run(args: argparse.Namespace, catalog: Catalog, device):
+def _quiet(*args, **kwargs) -> None:
+    pass
+
+
+def _prepare_run(args: argparse.Namespace, catalog: Catalog, device, group, say):
     from studio.ml.training.run import RunSettings, TrainingRun
 
     if args.resume:
@@ -191,10 +217,15 @@ def _prepare_run(args: argparse.Namespace, catalog: Catalog, device):
                          getattr(args, "sample_rate", RunSetup.sample_rate), getattr(args, "duration", None))
         trainer, dataset = catalog.build_trainer(setup, device)
         out_dir = args.out or paths.new_run_dir(args.kind, args.dataset)
+    if group.distributed:
+        if not hasattr(trainer, "distribute"):
+            raise ValueError(f"model kind {trainer.kind!r} cannot train in several processes: its trainer has no "
+                             "distribute() (see docs/distributed.md)")
+        trainer.distribute(group)
     for path, reason in dataset.skipped:
-        print(f"skipped {path}: {reason}", file=sys.stderr)
+        say(f"skipped {path}: {reason}", file=sys.stderr)
     settings = RunSettings(Path(out_dir), args.steps, args.sample_every, args.checkpoint_every)
-    return TrainingRun(trainer, settings, setup.dataset_info(dataset))
+    return TrainingRun(trainer, settings, setup.dataset_info(dataset), group, getattr(args, "command_line", None))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -211,7 +211,7 @@ class TrainingWorker(QObject):
         except Exception as exc:
             log.error("training failed:\n%s", traceback.format_exc())
             self._flush_metrics(force=True)
-            run.close(save=False)
+            run.close(save=False, failure=f"{type(exc).__name__}: {exc}")
             self._fail(f"training failed at step {run.trainer.steps_done}: {type(exc).__name__}: {exc}")
             return
         self._flush_metrics(force=run.done)

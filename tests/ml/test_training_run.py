@@ -115,3 +115,54 @@ def test_metrics_log_tolerates_a_cut_last_line(tmp_path):
 def test_settings_are_checked(tmp_path):
     with pytest.raises(ValueError):
         RunSettings(tmp_path, 10, sample_every=0)
+
+
+def run_info(run) -> dict:
+    return json.loads(run.info_path.read_text())
+
+
+def test_run_json_says_what_runs_and_how_it_ended(tmp_path, tiny_config, shapes32):
+    run = make_run(tmp_path / "a", tiny_config, shapes32, total=3)
+    info = run_info(run)  # written at the start, before any step
+    assert info["format"] == "latent-studio-run/1" and info["status"] == "running" and info["step"] is None
+    assert info["kind"] == "dcgan" and info["config"]["nz"] == 16 and info["dataset"] == INFO
+    assert (info["total_steps"], info["batch_size"], info["start_step"]) == (3, 16, 0)
+    assert (info["world_size"], info["backend"], info["device"]) == (1, None, "cpu")
+    while not run.done:
+        run.advance()
+    run.close()
+    info = run_info(run)
+    assert info["status"] == "finished" and info["step"] == 3 and info["ended"] and info["message"] is None
+
+    stopped = make_run(tmp_path / "b", tiny_config, shapes32, total=10)
+    stopped.advance()
+    stopped.close()
+    assert run_info(stopped)["status"] == "stopped" and run_info(stopped)["step"] == 1
+
+    failed = make_run(tmp_path / "c", tiny_config, shapes32, total=10)
+    failed.close(failure="RuntimeError: out of memory")
+    assert run_info(failed)["status"] == "failed" and run_info(failed)["message"] == "RuntimeError: out of memory"
+    assert not failed.checkpoint_path.exists()
+
+    diverged = make_run(tmp_path / "d", tiny_config, shapes32, total=10, at=2)
+    with pytest.raises(NonFiniteLoss):
+        while True:
+            diverged.advance()
+    diverged.close()
+    info = run_info(diverged)
+    assert info["status"] == "diverged" and "loss_G=nan at step 2" in info["message"]
+    assert not list(tmp_path.glob("*/.run.json.tmp"))  # written atomically
+
+
+def test_only_the_main_process_writes(tmp_path, tiny_config, shapes32):
+    from studio.ml.distributed import ProcessGroup
+
+    trainer = DCGANTrainer(tiny_config, shapes32, "cpu", seed=0)
+    run = TrainingRun(trainer, RunSettings(tmp_path / "run", 4, sample_every=1, checkpoint_every=1), INFO,
+                      ProcessGroup(rank=1, world_size=2))
+    assert run.initial_samples() is None
+    reports = [run.advance() for _ in range(4)]
+    assert [r.step for r in reports] == [1, 2, 3, 4] and all(r.samples is None and r.checkpoint is None
+                                                             for r in reports)
+    assert run.close() is None
+    assert not (tmp_path / "run").exists()

@@ -26,7 +26,7 @@ import numpy as np
 import soundfile
 import torch
 
-from studio.ml.data.base import DatasetError, nothing_usable, short_reason
+from studio.ml.data.base import WHOLE, DatasetError, Shard, nothing_usable, random_rows, short_reason
 from studio.ml.data.folder import natural_key
 
 log = logging.getLogger(__name__)
@@ -124,10 +124,10 @@ class AudioClips:
         """For a checkpoint's metadata."""
         return {"sample_rate": self.sample_rate, "samples": self.samples, "clips": len(self)}
 
-    def batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
-        """Random clips (with replacement) as float32 ``(batch_size, 1, samples)``."""
-        index = torch.randint(len(self.waveforms), (batch_size,), generator=generator)
-        return self.waveforms[index].unsqueeze(1)
+    def batch(self, batch_size: int, generator: torch.Generator, shard: Shard = WHOLE) -> torch.Tensor:
+        """Random clips (with replacement) as float32 ``(batch_size, 1, samples)`` (this process's
+        ``shard`` of them)."""
+        return self.waveforms[random_rows(len(self.waveforms), batch_size, generator, shard)].unsqueeze(1)
 
 
 # ---------------------------------------------------------------------------------------------

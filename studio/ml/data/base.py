@@ -30,6 +30,29 @@ def nothing_usable(folder: Path, skipped: list[tuple[Path, str]], found: str, us
     return f"no usable {usable} in {folder}: all {len(skipped)} {found} were skipped ({first})"
 
 
+@dataclass(frozen=True)
+class Shard:
+    """One process's share of every batch when several train together (torchrun): all of them
+    draw the same global batch from the same seeded generator, and process ``rank`` of ``count``
+    keeps rows rank, rank + count, rank + 2 count, ... (as torch's DistributedSampler deals out
+    indices). So the processes see disjoint parts of one batch, a run's data does not depend on how
+    many processes train it, and a checkpoint's generator state resumes on any number of them."""
+
+    rank: int = 0
+    count: int = 1
+
+    def take(self, rows: torch.Tensor) -> torch.Tensor:
+        return rows if self.count == 1 else rows[self.rank::self.count]
+
+
+WHOLE = Shard()  # a single process keeps every row
+
+
+def random_rows(count: int, batch_size: int, generator: torch.Generator, shard: Shard = WHOLE) -> torch.Tensor:
+    """This process's share of ``batch_size`` indices drawn uniformly from ``range(count)``."""
+    return shard.take(torch.randint(count, (batch_size,), generator=generator))
+
+
 @dataclass
 class ImageDataset:
     """Images held in memory as uint8 ``(N, C, H, W)``; batches come out as floats in [-1, 1].
@@ -77,12 +100,13 @@ class ImageDataset:
         """For a checkpoint's metadata."""
         return {"size": self.size, "channels": self.channels, "images": len(self)}
 
-    def batch(self, batch_size: int, generator: torch.Generator) -> torch.Tensor:
-        """A random batch (with replacement across batches) as float32 in [-1, 1]."""
-        index = torch.randint(len(self.images), (batch_size,), generator=generator)
-        return to_signed_float(self.images[index])
+    def batch(self, batch_size: int, generator: torch.Generator, shard: Shard = WHOLE) -> torch.Tensor:
+        """A random batch (with replacement across batches) as float32 in [-1, 1]: this
+        process's ``shard`` of it."""
+        return to_signed_float(self.images[random_rows(len(self.images), batch_size, generator, shard)])
 
-    def batch_pairs(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch_pairs(self, batch_size: int, generator: torch.Generator,
+                    shard: Shard = WHOLE) -> tuple[torch.Tensor, torch.Tensor]:
         """Random frames and the frames that follow them, ``(frames_t, frames_t_plus_1)``, as
         float32 in [-1, 1]: the training pairs of a model that predicts the next frame.
 
@@ -94,7 +118,7 @@ class ImageDataset:
         if len(self.images) < 2:
             raise ValueError(f"dataset {self.name!r} has {len(self.images)} frame: pairs need at least 2")
         count = len(self.images) if self.sequence == "closed" else len(self.images) - 1
-        index = torch.randint(count, (batch_size,), generator=generator)
+        index = random_rows(count, batch_size, generator, shard)
         successor = (index + 1) % len(self.images)
         return to_signed_float(self.images[index]), to_signed_float(self.images[successor])
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from studio.ml.data.base import DatasetError, nothing_usable, short_reason, to_signed_float
+from studio.ml.data.base import WHOLE, DatasetError, Shard, nothing_usable, random_rows, short_reason, to_signed_float
 from studio.ml.data.folder import (
     _reason,
     _to_channels,
@@ -108,10 +108,12 @@ class PairedImages:
         mask = self.test if split == "test" else ~self.test
         return torch.from_numpy(np.flatnonzero(mask))
 
-    def batch_pairs(self, batch_size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """Random training pairs ``(inputs, targets)`` as float32 in [-1, 1]."""
+    def batch_pairs(self, batch_size: int, generator: torch.Generator,
+                    shard: Shard = WHOLE) -> tuple[torch.Tensor, torch.Tensor]:
+        """Random training pairs ``(inputs, targets)`` as float32 in [-1, 1] (this process's
+        ``shard`` of them)."""
         train = self.indices("train")
-        index = train[torch.randint(len(train), (batch_size,), generator=generator)]
+        index = train[random_rows(len(train), batch_size, generator, shard)]
         return to_signed_float(self.inputs[index]), to_signed_float(self.targets[index])
 
 

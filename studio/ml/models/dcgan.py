@@ -136,8 +136,12 @@ class Discriminator(nn.Module):
                 if isinstance(layer, nn.Conv2d):
                     nn.utils.parametrizations.spectral_norm(layer)
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.classify(self.features(images))
+    def forward(self, images: torch.Tensor, with_features: bool = False):
+        """Logits; with ``with_features``, ``(features, logits)`` (one call, so that a trainer
+        running D under DistributedDataParallel goes through its wrapper)."""
+        features = self.features(images)
+        logits = self.classify(features)
+        return (features, logits) if with_features else logits
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """The last hidden layer, (N, C, 4, 4) (4 x 4r when wide): where a VAE-GAN measures reconstructions."""

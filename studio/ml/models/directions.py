@@ -42,6 +42,10 @@ class DirectionModel(nn.Module):
         """Row i of ``z`` (B, nz) moved along direction ``k[i]`` by ``t[i]`` (both of length B)."""
         raise NotImplementedError
 
+    def forward(self, z: torch.Tensor, k: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """:meth:`shift`, as a call of the module (what a DistributedDataParallel wrapper sees)."""
+        return self.shift(z, k, t)
+
     def apply(self, z: torch.Tensor, edits: Edits) -> torch.Tensor:
         """``z`` (B, nz) edited by ``edits``, (direction, amount) pairs in order."""
         return self.apply_in_turn(z, edits)
@@ -129,9 +133,15 @@ class CurvilinearDirections(DirectionModel):
         self.flow = CouplingFlow(nz, couplings, hidden)
 
     def shift(self, z, k, t):
-        v = self.flow(z)[0]
+        return self.forward(z, k, t)
+
+    def forward(self, z, k, t, log_dets: bool = False):
+        """:meth:`shift`; with ``log_dets``, ``(z', log|det df/dz| at z, log|det df^-1/dv| on the
+        way back)``, each per row: what the training loss keeps near zero."""
+        v, log_det = self.flow(z)
         v = v + t[:, None] * nn.functional.one_hot(k, self.nz).to(v.dtype)
-        return self.flow.inverse(v)[0]
+        z_edited, log_det_back = self.flow.inverse(v)
+        return (z_edited, log_det, log_det_back) if log_dets else z_edited
 
     def apply(self, z: torch.Tensor, edits: Edits) -> torch.Tensor:
         """All edits at once, one trip through f and back: addition in v commutes, so the order

@@ -42,3 +42,8 @@ class Trainer(Protocol):
     def load_state(self, tensors: dict[str, torch.Tensor], extra: dict, source: Path | str = "checkpoint") -> None:
         """Restore from ``state_tensors``/``extra_state``; raise CheckpointError on a mismatch,
         naming ``source`` (the checkpoint's path) in its message."""
+
+    # Optional: ``distribute(group)`` (a studio.ml.distributed.ProcessGroup), called once before the
+    # first step when torchrun started several processes; without it `latent-studio train` refuses
+    # to run the kind in more than one process. Trainers built on
+    # studio.ml.training.common.SeededTrainer have it (docs/distributed.md).

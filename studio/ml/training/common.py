@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -18,7 +19,8 @@ from torch import nn
 
 from studio.contributions import Param
 from studio.ml.checkpoints import CheckpointError, load_module_state, optimizer_from_tensors, optimizer_to_tensors
-from studio.ml.data.base import ImageDataset, to_uint8
+from studio.ml.data.base import WHOLE, ImageDataset, to_uint8
+from studio.ml.distributed import SINGLE, ProcessGroup
 
 GRID_SAMPLES = 64  # fixed z vectors: an 8x8 sample grid
 IMAGE_SETUP_KEYS = ("image_size", "channels")  # from the run setup (the dataset), not from params
@@ -78,10 +80,40 @@ class SeededTrainer:
         self.dataset = dataset
         self.device = torch.device(device)
         self.seed = int(seed)
-        self.batch_size = self.config["batch_size"]
+        self.batch_size = self.config["batch_size"]  # per step, over all processes
         self.steps_done = 0
         self.rng = torch.Generator().manual_seed(self.seed)  # CPU: the same draws on every device
+        self.group, self.shard = SINGLE, WHOLE
+        self._replicas: dict[int, nn.Module] = {}  # id(network) -> its DDP wrapper
         self._build_networks()
+
+    # -- training as one of several processes (torchrun) ----------------------------------------
+    def distribute(self, group: ProcessGroup) -> None:
+        """Train as one of ``group``'s processes, from the next step on: every network that learns
+        runs under DistributedDataParallel (gradients averaged over the processes), each process
+        takes its shard of every batch (``batch_size`` stays the batch of one step, over all of
+        them), and the reported losses are means over the processes. Every process must build the
+        trainer identically (same config, seed and checkpoint) and then call this."""
+        if self.batch_size % group.world_size:
+            raise ValueError(f"batch size {self.batch_size} does not split evenly over {group.world_size} processes")
+        self.group, self.shard = group, group.shard()
+        self._replicas = {id(network): group.wrap(network) for network in self._networks().values()
+                          if any(p.requires_grad for p in network.parameters())}
+
+    def _parallel(self, network: nn.Module) -> nn.Module:
+        """What a training step calls ``network`` through: its DDP wrapper in a distributed run (so
+        that backward averages its gradients), else the network itself."""
+        return self._replicas.get(id(network), network)
+
+    def _rows(self, batch: torch.Tensor) -> torch.Tensor:
+        """This process's share of a tensor drawn for the whole batch, on the trainer's device."""
+        return self.shard.take(batch).to(self.device, non_blocking=True)
+
+    def _report(self, names: list[str] | tuple[str, ...], values: list[torch.Tensor]) -> dict[str, float]:
+        """The step's metrics by name, averaged over the processes: one device sync per step."""
+        with torch.no_grad():
+            stats = self.group.mean(torch.stack([v.detach().float() for v in values]))
+        return dict(zip(names, stats.cpu().tolist()))
 
     def _check_dataset(self, dataset) -> None:
         """ValueError if the model's config does not fit the data (the message names the dataset)."""
@@ -167,7 +199,8 @@ class GANTrainer(SeededTrainer):
         return self.config["nz"]
 
     def _z(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.nz, generator=self.rng).to(self.device, non_blocking=True)
+        """This process's share of ``n`` latent vectors."""
+        return self._rows(torch.randn(n, self.nz, generator=self.rng))
 
     # -- looking at it -------------------------------------------------------------------------
     @torch.no_grad()
@@ -217,9 +250,6 @@ class NonSaturatingGAN(GANTrainer):
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg["lr"], betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg["lr"], betas=betas)
         self.criterion = nn.BCEWithLogitsLoss()  # on raw logits: safer than Sigmoid + BCELoss
-        self._real_target = torch.full((self.batch_size,), cfg["real_label"], device=self.device)
-        self._real_label = torch.ones(self.batch_size, device=self.device)
-        self._fake_label = torch.zeros(self.batch_size, device=self.device)
 
     def _networks(self) -> dict[str, nn.Module]:
         return {"G": self.G, "D": self.D}
@@ -228,24 +258,41 @@ class NonSaturatingGAN(GANTrainer):
         return {"optim_G": self.opt_G, "optim_D": self.opt_D}
 
     def step(self) -> dict[str, float]:
-        real = self.dataset.batch(self.batch_size, self.rng).to(self.device, non_blocking=True)
-        fake = self.G(self._z(self.batch_size))
+        G, D = self._parallel(self.G), self._parallel(self.D)
+        real = self._rows(self.dataset.batch(self.batch_size, self.rng, self.shard))
+        fake = G(self._z(self.batch_size))
 
         # D: real -> real_label (1, or 0.9 for one-sided label smoothing), fake -> 0 (fake detached)
         self.opt_D.zero_grad(set_to_none=True)
-        logits_real, logits_fake = self.D(real), self.D(fake.detach())
-        loss_D = self.criterion(logits_real, self._real_target) + self.criterion(logits_fake, self._fake_label)
+        logits_real, logits_fake = D(real), D(fake.detach())
+        loss_D = (self.criterion(logits_real, torch.full_like(logits_real, self.config["real_label"]))
+                  + self.criterion(logits_fake, torch.zeros_like(logits_fake)))
         loss_D.backward()
         self.opt_D.step()
 
-        # G, non-saturating: maximise log D(G(z)) by labelling its fakes real, against the updated D
+        # G, non-saturating: maximise log D(G(z)) by labelling its fakes real, against the updated D.
+        # D is frozen meanwhile: its weights need no gradient from this loss (nor an all-reduce).
         self.opt_G.zero_grad(set_to_none=True)
-        loss_G = self.criterion(self.D(fake), self._real_label)
-        loss_G.backward()
+        with frozen(self.D):
+            logits_G = D(fake)
+            loss_G = self.criterion(logits_G, torch.ones_like(logits_G))
+            loss_G.backward()
         self.opt_G.step()
 
         self.steps_done += 1
-        with torch.no_grad():
-            stats = torch.stack([loss_D, loss_G, logits_real.sigmoid().mean(), logits_fake.sigmoid().mean()])
-        loss_d, loss_g, d_x, d_g_z = stats.cpu().tolist()  # one device sync per step
-        return {"loss_D": loss_d, "loss_G": loss_g, "D_x": d_x, "D_G_z": d_g_z}
+        return self._report(("loss_D", "loss_G", "D_x", "D_G_z"),
+                            [loss_D, loss_G, logits_real.sigmoid().mean(), logits_fake.sigmoid().mean()])
+
+
+@contextmanager
+def frozen(network: nn.Module):
+    """``network``'s parameters collect no gradients for the duration (then as before): backward
+    still flows through its activations to what feeds it."""
+    learning = [p for p in network.parameters() if p.requires_grad]
+    for p in learning:
+        p.requires_grad_(False)
+    try:
+        yield network
+    finally:
+        for p in learning:
+            p.requires_grad_(True)

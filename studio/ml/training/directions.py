@@ -94,27 +94,26 @@ class DirectionTrainer(SeededTrainer):
         cfg = self.config
         size = cfg["min_shift"] + (cfg["max_shift"] - cfg["min_shift"]) * torch.rand(n, generator=self.rng)
         sign = torch.randint(0, 2, (n,), generator=self.rng) * 2 - 1
-        return (size * sign).to(self.device)
+        return size * sign
 
     def step(self) -> dict[str, float]:
         cfg, n = self.config, self.batch_size
-        z = torch.randn(n, self.nz, generator=self.rng).to(self.device)
-        k = torch.randint(cfg["directions"], (n,), generator=self.rng).to(self.device)
-        t = self._shifts(n)
+        directions, reconstructor = self._parallel(self.directions), self._parallel(self.reconstructor)
+        z = self._rows(torch.randn(n, self.nz, generator=self.rng))
+        k = self._rows(torch.randint(cfg["directions"], (n,), generator=self.rng))
+        t = self._rows(self._shifts(n))
         self.opt.zero_grad(set_to_none=True)
         curvilinear = isinstance(self.directions, CurvilinearDirections)
-        if curvilinear:  # the shift by hand, to keep both log-determinants
-            flow = self.directions.flow
-            v, log_det = flow(z)
-            z_edited, log_det_back = flow.inverse(v + t[:, None] * nn.functional.one_hot(k, self.nz).to(v.dtype))
+        if curvilinear:  # both log-determinants of the trip through f and back
+            z_edited, log_det, log_det_back = directions(z, k, t, log_dets=True)
             volume = 0.5 * (log_det.square().mean() + log_det_back.square().mean())
             length = ((z_edited - z).norm(dim=1).clamp_min(1e-8) / t.abs()).log().square().mean()
         else:
-            z_edited = self.directions.shift(z, k, t)
+            z_edited = directions(z, k, t)
             volume = length = torch.zeros((), device=self.device)
         with torch.no_grad():
             before = self.generator(z)
-        logits, shift = self.reconstructor(before, self.generator(z_edited))
+        logits, shift = reconstructor(before, self.generator(z_edited))
         loss_direction = nn.functional.cross_entropy(logits, k)
         loss_shift = (shift - t).abs().mean()
         loss = (loss_direction + cfg["shift_weight"] * loss_shift + cfg["logdet_weight"] * volume
@@ -122,14 +121,13 @@ class DirectionTrainer(SeededTrainer):
         loss.backward()
         self.opt.step()
         self.steps_done += 1
-        with torch.no_grad():
-            accuracy = (logits.argmax(1) == k).float().mean()
-            stats = torch.stack([loss.detach(), loss_direction.detach(), loss_shift.detach(), accuracy,
-                                 volume.detach(), length.detach()]).cpu().tolist()
+        accuracy = (logits.argmax(1) == k).float().mean()
         # loss_* are plotted by the monitor; the accuracy (chance: 1/K) is logged beside them
-        names = ["loss_total", "loss_direction", "loss_shift", "direction_accuracy"] + (
-            ["loss_logdet", "loss_length"] if curvilinear else [])
-        return dict(zip(names, stats))
+        names = ["loss_total", "loss_direction", "loss_shift", "direction_accuracy"]
+        values = [loss, loss_direction, loss_shift, accuracy]
+        if curvilinear:
+            names, values = names + ["loss_logdet", "loss_length"], values + [volume, length]
+        return self._report(names, values)
 
     # -- looking at it -------------------------------------------------------------------------
     @torch.no_grad()

@@ -1,15 +1,20 @@
-"""The step loop shared by every driver: the CLI, the studio's TrainingWorker, scripts.
+"""The step loop shared by every driver: the CLI (alone or under torchrun), the studio's
+TrainingWorker, scripts.
 
 A driver calls ``advance()`` until ``done`` (the studio does so in bursts from its worker thread),
-then ``close()``. The run appends every step's losses to ``metrics.jsonl``, saves the fixed-z
-sample grid as PNG and writes ``last.safetensors`` atomically, each on its own schedule.
+then ``close()``. The run writes its folder (docs/run-folder.md): ``run.json`` when it starts and
+ends, every step's losses appended to ``metrics.jsonl``, the fixed-z sample grid as PNG and
+``last.safetensors`` atomically, each on its own schedule. In a distributed run every process
+steps and only rank 0 writes.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import platform
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,13 +23,18 @@ from pathlib import Path
 import torch
 
 from studio.ml.checkpoints import CheckpointError, read_checkpoint_meta, save_checkpoint
+from studio.ml.distributed import SINGLE, ProcessGroup
 from studio.ml.grid import make_grid, save_png
 from studio.ml.training.base import Trainer
 
 FORMAT = "latent-studio/1"
+# The run folder (docs/run-folder.md)
+RUN_FORMAT = "latent-studio-run/1"
+RUN_INFO_NAME = "run.json"
 CHECKPOINT_NAME = "last.safetensors"
 METRICS_NAME = "metrics.jsonl"
 SAMPLES_DIR = "samples"
+RUN_STATUSES = ("running", "finished", "stopped", "diverged", "failed")
 
 
 @dataclass
@@ -90,33 +100,70 @@ def checkpoint_meta(trainer: Trainer, dataset_info: dict, losses: dict[str, floa
 class TrainingRun:
     """Drives one trainer and writes its outputs under ``settings.out_dir``.
 
+    ``group``: this process's place in a distributed run; only its main process (rank 0) writes
+    anything, the others just step. ``command``: the command line, recorded in run.json.
     Not thread-safe: one thread calls ``advance``/``save_checkpoint``/``close``.
     """
 
-    def __init__(self, trainer: Trainer, settings: RunSettings, dataset_info: dict):
+    def __init__(self, trainer: Trainer, settings: RunSettings, dataset_info: dict,
+                 group: ProcessGroup = SINGLE, command: list[str] | None = None):
         self.trainer = trainer
         self.settings = settings
         self.dataset_info = dataset_info
+        self.group = group
+        self.writes = group.is_main
         self.out_dir = Path(settings.out_dir)
         self.checkpoint_path = self.out_dir / CHECKPOINT_NAME
         self.metrics_path = self.out_dir / METRICS_NAME
         self.samples_dir = self.out_dir / SAMPLES_DIR
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        # A resumed run continues the same log, minus what was logged after its checkpoint.
-        _trim_metrics_log(self.metrics_path, trainer.steps_done)
-        self._log = open(self.metrics_path, "a", encoding="utf-8")
+        self.info_path = self.out_dir / RUN_INFO_NAME
         self._last_losses: dict[str, float] = {}
         self._last_saved_step = _saved_step(self.checkpoint_path, trainer.steps_done)  # of checkpoint_path
-        self._diverged = False
+        self._diverged: str | bool = False  # once diverged: NonFiniteLoss's message
         self._closed = False
+        self._log = None
+        self.info = self._run_info(command)
+        if self.writes:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            # A resumed run continues the same log, minus what was logged after its checkpoint.
+            _trim_metrics_log(self.metrics_path, trainer.steps_done)
+            self._log = open(self.metrics_path, "a", encoding="utf-8")
+            write_json_atomically(self.info_path, self.info)
+
+    def _run_info(self, command: list[str] | None) -> dict:
+        """run.json while the run goes (docs/run-folder.md); ``close`` adds how it ended."""
+        trainer, settings = self.trainer, self.settings
+        return {
+            "format": RUN_FORMAT,
+            "kind": trainer.kind,
+            "config": dict(trainer.config),
+            "dataset": dict(self.dataset_info),
+            "total_steps": settings.total_steps,
+            "sample_every": settings.sample_every,
+            "checkpoint_every": settings.checkpoint_every,
+            "batch_size": trainer.batch_size,
+            "start_step": trainer.steps_done,
+            "world_size": self.group.world_size,
+            "backend": self.group.backend,
+            "device": str(getattr(trainer, "device", "cpu")),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "command": command,
+            "started": _now(),
+            "status": "running",
+            "step": None,
+            "ended": None,
+            "message": None,
+        }
 
     @property
     def done(self) -> bool:
         return self.trainer.steps_done >= self.settings.total_steps
 
-    def initial_samples(self) -> torch.Tensor:
-        """The sample grid at the current step (0, or the resumed step), also saved as PNG."""
-        return self._samples()
+    def initial_samples(self) -> torch.Tensor | None:
+        """The sample grid at the current step (0, or the resumed step), also saved as PNG (None in a
+        process that does not write)."""
+        return self._samples() if self.writes else None
 
     def _samples(self) -> torch.Tensor:
         images = self.trainer.sample_grid()
@@ -135,12 +182,15 @@ class TrainingRun:
         seconds = time.perf_counter() - start
         step = self.trainer.steps_done
         if not all(math.isfinite(value) for value in losses.values()):
-            self._diverged = True
             good = self._last_saved_step is not None
-            raise NonFiniteLoss(step, losses, self.checkpoint_path if good else None, self._last_saved_step)
+            diverged = NonFiniteLoss(step, losses, self.checkpoint_path if good else None, self._last_saved_step)
+            self._diverged = str(diverged)
+            raise diverged
         self._last_losses = losses
-        self._log.write(json.dumps({"step": step, "time": time.time(), **losses}) + "\n")
         report = StepReport(step, losses, seconds)
+        if not self.writes:
+            return report
+        self._log.write(json.dumps({"step": step, "time": time.time(), **losses}) + "\n")
         if step % self.settings.sample_every == 0 or self.done:
             report.samples = self._samples()
             self._log.flush()  # a crash loses at most sample_every lines of the log
@@ -152,6 +202,8 @@ class TrainingRun:
         """Write the trainer's state now (to ``checkpoint_path`` unless told otherwise)."""
         if self._diverged:
             raise RuntimeError("the weights diverged (non-finite loss); they are not worth saving")
+        if not self.writes:
+            raise RuntimeError(f"rank {self.group.rank} does not write checkpoints; rank 0 does")
         if not self._log.closed:
             self._log.flush()
         meta = checkpoint_meta(self.trainer, self.dataset_info, self._last_losses)
@@ -160,22 +212,39 @@ class TrainingRun:
             self._last_saved_step = self.trainer.steps_done
         return written
 
-    def close(self, save: bool = True) -> Path | None:
+    def close(self, save: bool = True, failure: str | None = None) -> Path | None:
         """Close the metrics log; with ``save``, first write the final checkpoint and return it.
+        run.json then says how the run ended: finished, stopped early, diverged, or ``failure``.
 
         After a NonFiniteLoss nothing is saved: ``last.safetensors`` keeps the last good weights.
         """
         if self._closed:
             return None
+        status = "failed" if failure else "diverged" if self._diverged else "finished" if self.done else "stopped"
         try:
-            if not save or self._diverged:
+            if not self.writes or not save or self._diverged or failure:
                 return None
             if self._last_saved_step == self.trainer.steps_done:
                 return self.checkpoint_path  # already saved at this step
             return self.save_checkpoint()
         finally:
-            self._log.close()
             self._closed = True
+            if self.writes:
+                self._log.close()
+                self.info |= {"status": status, "step": self.trainer.steps_done, "ended": _now(),
+                              "message": failure or self._diverged or None}
+                write_json_atomically(self.info_path, self.info)
+
+
+def write_json_atomically(path: Path, value: dict) -> None:
+    """``path`` holds ``value`` as JSON, or still its old content if this is interrupted."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(value, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def read_metrics_log(path: Path | str) -> list[dict]:

@@ -77,17 +77,17 @@ class UNetTrainer(SeededTrainer):
                 to_signed_float(data.targets[index]).to(self.device))
 
     def step(self) -> dict[str, float]:
-        inputs, targets = self.dataset.batch_pairs(self.batch_size, self.rng)
+        inputs, targets = self.dataset.batch_pairs(self.batch_size, self.rng, self.shard)
         inputs, targets = inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
         self.opt.zero_grad(set_to_none=True)
-        loss = nn.functional.mse_loss(self.net(inputs), targets)
+        loss = nn.functional.mse_loss(self._parallel(self.net)(inputs), targets)
         loss.backward()
         self.opt.step()
         self.steps_done += 1
-        stats = [to_unit_mse(loss.detach())]
-        if len(self._monitor):
+        stats = [to_unit_mse(loss)]
+        if len(self._monitor):  # every process measures the same pairs: the mean is their MSE
             stats.append(to_unit_mse(self._eval_mse(*self._pairs(self._monitor))))
-        return dict(zip(("loss_mse", "loss_test_mse"), torch.stack(stats).cpu().tolist()))
+        return self._report(("loss_mse", "loss_test_mse"), stats)
 
     @torch.no_grad()
     def _eval_mse(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

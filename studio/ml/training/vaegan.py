@@ -54,10 +54,6 @@ class VAEGANTrainer(GANTrainer):
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg["lr"], betas=betas)
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg["lr"], betas=betas)
         self.criterion = nn.BCEWithLogitsLoss()
-        n = self.batch_size
-        self._real_target = torch.full((n,), cfg["real_label"], device=self.device)
-        self._ones = torch.ones(n, device=self.device)
-        self._zeros = torch.zeros(n, device=self.device)
 
     def _networks(self) -> dict[str, nn.Module]:
         return {"E": self.E, "G": self.G, "D": self.D}
@@ -68,52 +64,55 @@ class VAEGANTrainer(GANTrainer):
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(encoder input, decoder target): the same images, or frames t and t+1."""
         if self.config["predict"] == "next":
-            inputs, targets = self.dataset.batch_pairs(self.batch_size, self.rng)
+            inputs, targets = self.dataset.batch_pairs(self.batch_size, self.rng, self.shard)
         else:
-            inputs = targets = self.dataset.batch(self.batch_size, self.rng)
+            inputs = targets = self.dataset.batch(self.batch_size, self.rng, self.shard)
         return inputs.to(self.device, non_blocking=True), targets.to(self.device, non_blocking=True)
 
     # -- training ------------------------------------------------------------------------------
     def step(self) -> dict[str, float]:
-        cfg, n = self.config, self.batch_size
+        cfg = self.config
+        E, G, D = (self._parallel(network) for network in (self.E, self.G, self.D))
         inputs, targets = self._batch()
-        mu, logvar = self.E(inputs)
-        z = mu + torch.randn(mu.shape, generator=self.rng).to(self.device) * (0.5 * logvar).exp()
-        x_rec, x_p = self.G(z), self.G(self._z(n))
+        n = len(inputs)  # this process's share of the batch
+        mu, logvar = E(inputs)
+        z = mu + self._z(self.batch_size) * (0.5 * logvar).exp()
+        x_rec, x_p = G(z), G(self._z(self.batch_size))
 
-        features = self.D.features(torch.cat([targets, x_rec, x_p]))
-        logits = self.D.classify(features)
+        features, logits = D(torch.cat([targets, x_rec, x_p]), with_features=True)
         logits_real, logits_rec, logits_p = logits[:n], logits[n:2 * n], logits[2 * n:]
         feat_target, feat_rec = features[:n].detach(), features[n:2 * n]
+        ones, zeros = torch.ones_like(logits_real), torch.zeros_like(logits_real)
 
         kl = kl_to_standard_normal(mu, logvar)
         llike = 0.5 * (feat_rec - feat_target).square().flatten(1).sum(dim=1).mean()
-        dis_real = self.criterion(logits_real, self._real_target)
-        dis_fake = 0.5 * (self.criterion(logits_rec, self._zeros) + self.criterion(logits_p, self._zeros))
-        gan_G = 0.5 * (self.criterion(logits_rec, self._ones) + self.criterion(logits_p, self._ones))
+        dis_real = self.criterion(logits_real, torch.full_like(logits_real, cfg["real_label"]))
+        dis_fake = 0.5 * (self.criterion(logits_rec, zeros) + self.criterion(logits_p, zeros))
+        gan_G = 0.5 * (self.criterion(logits_rec, ones) + self.criterion(logits_p, ones))
         loss_D = dis_real + dis_fake
         loss_E = cfg["kl_weight"] * kl + llike
         loss_G = cfg["gamma"] * llike + gan_G
 
-        train_D, train_G = self._equilibrium(dis_real.item(), dis_fake.item())
+        # every process must take the same decision: from D's losses over the whole batch
+        train_D, train_G = self._equilibrium(*self.group.mean(torch.stack([dis_real, dis_fake])).tolist())
         updates = [(loss_E, self.E, self.opt_E)]
         updates += [(loss_G, self.G, self.opt_G)] if train_G else []
         updates += [(loss_D, self.D, self.opt_D)] if train_D else []
-        # every gradient from the same graph before any weight changes
-        trained = [[p for p in network.parameters() if p.requires_grad] for _, network, _ in updates]
-        all_grads = [torch.autograd.grad(loss, params, retain_graph=True) if params else ()
-                     for (loss, _, _), params in zip(updates, trained)]
-        for (_, _, optimizer), params, grads in zip(updates, trained, all_grads):
-            for param, grad in zip(params, grads):
-                param.grad = grad
+        # Every gradient from the same graph before any weight changes; each network's from its
+        # own loss only (backward's ``inputs``: the DDP wrapper then averages exactly that network's).
+        for number, (loss, network, optimizer) in enumerate(updates, 1):
+            optimizer.zero_grad(set_to_none=True)
+            trained = [p for p in network.parameters() if p.requires_grad]
+            if trained:
+                loss.backward(inputs=trained, retain_graph=number < len(updates))
+        for _, _, optimizer in updates:
             optimizer.step()
 
         self.steps_done += 1
-        with torch.no_grad():
-            stats = torch.stack([loss_D, loss_G, loss_E, kl, llike, gan_G, logits_real.sigmoid().mean(),
-                                 logits_p.sigmoid().mean()])
         names = ("loss_D", "loss_G", "loss_E", "kl", "llike", "gan_G", "D_x", "D_G_z")
-        return dict(zip(names, stats.cpu().tolist())) | {"train_D": float(train_D), "train_G": float(train_G)}
+        losses = self._report(names, [loss_D, loss_G, loss_E, kl, llike, gan_G, logits_real.sigmoid().mean(),
+                                      logits_p.sigmoid().mean()])
+        return losses | {"train_D": float(train_D), "train_G": float(train_G)}
 
     def _equilibrium(self, dis_real: float, dis_fake: float) -> tuple[bool, bool]:
         """(update D, update the decoder) by Larsen et al.'s equilibrium band."""
