@@ -28,7 +28,15 @@ def _open_checkpoints(studio, paths: list[Path]) -> None:
 
 
 def _use_folder(studio, paths: list[Path]) -> None:
-    _panel(studio).use_image_folder(paths[-1])
+    """A run folder (run.json, metrics.jsonl or last.safetensors in it) is followed; any other
+    folder is the training images."""
+    from studio.ml.training.run_folder import is_run_folder
+
+    folder = paths[-1]
+    if is_run_folder(folder):
+        _panel(studio).attach_run(folder)
+    else:
+        _panel(studio).use_image_folder(folder)
 
 
 def _open_metrics(studio, paths: list[Path]) -> None:
@@ -43,7 +51,8 @@ def register_panels() -> list[PanelSpec]:
             "Trainer monitor",
             _make_panel,
             area="left",
-            description="Train a model in the background: live losses, fixed-z samples, checkpoints.",
+            description="Train a model in the background, or follow a run folder another process writes: "
+            "live losses, fixed-z samples, checkpoints.",
         )
     ]
 
@@ -53,5 +62,5 @@ def register_drop_handlers() -> list[DropHandler]:
     return [
         DropHandler("trainer checkpoint", _open_checkpoints, extensions=(".safetensors",)),
         DropHandler("trainer metrics log", _open_metrics, extensions=(".jsonl",)),
-        DropHandler("training image folder", _use_folder, folders=True),
+        DropHandler("run folder to follow, or training image folder", _use_folder, folders=True),
     ]

@@ -26,6 +26,7 @@ from studio.runtime.studio import Studio
 from studio.runtime.training_worker import RunRequest, RunState
 from studio.ui.alert import AlertLabel
 from studio.ui.shortcuts import add_shortcut
+from studio_plugins.trainer_monitor.attach import FollowedRun
 from studio_plugins.trainer_monitor.loss_plot import LossPlot
 from studio_plugins.trainer_monitor.progress import RunProgress
 from studio_plugins.trainer_monitor.run_form import RunForm
@@ -67,6 +68,8 @@ class TrainerMonitorPanel(QWidget):
         self.load_button.clicked.connect(self._ask_checkpoint)
         self.save_button.clicked.connect(self._ask_save)
         self.log_button.clicked.connect(self._ask_metrics_log)
+        self.followed = FollowedRun(self)  # a run folder another process writes
+        self.followed.changed.connect(self._update_buttons)
 
         self._build_layout()
         self._connect_worker()
@@ -91,6 +94,7 @@ class TrainerMonitorPanel(QWidget):
         left_layout.addLayout(controls)
         left_layout.addLayout(files)
         left_layout.addWidget(self.log_button)
+        left_layout.addWidget(self.followed.box)
 
         samples_box = QWidget()
         samples_layout = QVBoxLayout(samples_box)
@@ -180,6 +184,8 @@ class TrainerMonitorPanel(QWidget):
         if self.worker.busy:
             self._on_failed("stop the current run before loading a checkpoint")
             return
+        if self._refused_while_attached("loading a checkpoint to continue"):
+            return
         try:
             meta = read_checkpoint_meta(path)
             setup = setup_from_meta(meta)
@@ -197,6 +203,8 @@ class TrainerMonitorPanel(QWidget):
         self.studio.show_message(f"loaded checkpoint {path.name} at step {step}")
 
     def use_image_folder(self, folder: Path) -> None:
+        if self._refused_while_attached("choosing training images"):
+            return
         self._forget_checkpoint()
         self.form.use_folder(folder)
         self.studio.show_message(f"training data: {folder}")
@@ -204,6 +212,8 @@ class TrainerMonitorPanel(QWidget):
     def open_metrics_log(self, path: Path) -> None:
         from studio.ml.training.run import read_metrics_log
 
+        if self._refused_while_attached("opening a metrics log"):
+            return
         try:
             records = read_metrics_log(path)
         except (OSError, ValueError) as exc:
@@ -212,6 +222,23 @@ class TrainerMonitorPanel(QWidget):
         self.loss_plot.clear()
         self.loss_plot.add_records(records)
         self.run_label.setText(f"showing {path} ({len(records)} steps)")
+
+    # -- a run folder written by another process (attach.py) ------------------------------------
+    def attach_run(self, folder: Path) -> bool:
+        """Follow the run in ``folder`` live (losses, grids, progress, status; its new checkpoints
+        into the other panels). Refused while the local worker trains."""
+        if not self.followed.attach(Path(folder)):
+            return False
+        self._forget_checkpoint()
+        return True
+
+    def detach_run(self) -> None:
+        self.followed.detach()
+
+    def _refused_while_attached(self, what: str) -> bool:
+        if self.followed.attached:
+            self._on_failed(f"detach from the followed run ({self.followed.folder}) before {what}")
+        return self.followed.attached
 
     def _forget_checkpoint(self) -> None:
         self._resume_from = None
@@ -238,18 +265,31 @@ class TrainerMonitorPanel(QWidget):
     # -- worker signals -----------------------------------------------------------------------
     def _on_state(self, state: str) -> None:
         state = RunState(state)
-        busy = state in (RunState.PREPARING, RunState.RUNNING, RunState.PAUSED)
-        self.train_button.setEnabled(not busy)
-        self.form.setEnabled(not busy)
-        self.load_button.setEnabled(not busy)
-        self.pause_button.setEnabled(state in (RunState.RUNNING, RunState.PAUSED))
-        self.pause_button.setText("Resume" if state is RunState.PAUSED else "Pause")
-        self.stop_button.setEnabled(state in (RunState.RUNNING, RunState.PAUSED))
-        self.save_button.setEnabled(self.run_info is not None and state is not RunState.PREPARING)
+        self._update_buttons()
         if state is RunState.PAUSED:
             self.progress.set_status("paused")
         elif state is RunState.FINISHED:
             self._forget_checkpoint()
+
+    def _update_buttons(self) -> None:
+        """The local run's buttons act on the local worker: disabled while it is busy, or while the
+        monitor follows a run folder."""
+        state = self.worker.state
+        busy = self.worker.busy
+        attached = self.followed.attached
+        local = not attached
+        self.train_button.setEnabled(not busy and local)
+        self.form.setEnabled(not busy and local)
+        self.load_button.setEnabled(not busy and local)
+        self.log_button.setEnabled(local)
+        self.pause_button.setEnabled(state in (RunState.RUNNING, RunState.PAUSED) and local)
+        self.pause_button.setText("Resume" if state is RunState.PAUSED else "Pause")
+        self.stop_button.setEnabled(state in (RunState.RUNNING, RunState.PAUSED) and local)
+        self.save_button.setEnabled(self.run_info is not None and state is not RunState.PREPARING and local)
+        box = self.followed.box
+        box.attach_button.setEnabled(not busy)
+        box.detach_button.setEnabled(attached)
+        box.load_button.setEnabled(attached and self.followed.checkpoint is not None)
 
     def _show_history(self, log_path: Path, step: int) -> None:
         """Start the curves and grids afresh, with a run's logged losses up to ``step`` if any."""
@@ -262,6 +302,7 @@ class TrainerMonitorPanel(QWidget):
 
     def _on_run_started(self, info: dict) -> None:
         # any run, started here or by another panel (the switchboard's ablation trains one after another)
+        self.followed.detach("a training run started here")
         self._show_history(Path(info["metrics_log"]), info["step"])
         self.run_info = info
         self._forget_checkpoint()
@@ -274,7 +315,8 @@ class TrainerMonitorPanel(QWidget):
     def _on_model_published(self, name: str) -> None:
         loaded = self.studio.models.get(name)
         bundled = loaded.meta.get("bundled") if loaded is not None else None
-        idle = self.run_info is None and self._resume_from is None and not self.worker.busy
+        idle = (self.run_info is None and self._resume_from is None and not self.worker.busy
+                and not self.followed.attached)
         if bundled and bundled.get("history") and idle and not self.samples.steps:
             self.show_bundled_run(name)
 
@@ -291,7 +333,8 @@ class TrainerMonitorPanel(QWidget):
                                "Its losses, and samples of seeds 0-63; Train starts a new run with these settings.")
 
     def _on_bundled_samples(self, requester: str, stamp: int, grid) -> None:
-        if requester == BUNDLED_SAMPLES and stamp == self._bundled_samples[0] and not self.samples.steps:
+        mine = requester == BUNDLED_SAMPLES and stamp == self._bundled_samples[0]
+        if mine and not self.samples.steps and not self.followed.attached:
             self.samples.add_grid(self._bundled_samples[1], grid)
 
     def _on_checkpoint(self, path: str, step: int) -> None:
@@ -311,8 +354,8 @@ class TrainerMonitorPanel(QWidget):
         add_shortcut(self, "Stop training", "Shift+F5", self.stop_button.click, window_wide=True)
 
     def session_state(self) -> dict:
-        """The run form (kind, dataset, data format, seed, the kind's parameters, schedule) and the
-        loaded checkpoint that Train would continue."""
+        """The run form (kind, dataset, data format, seed, the kind's parameters, schedule), the
+        loaded checkpoint that Train would continue, and the run folder followed."""
         form = self.form
         chosen = form.kind.currentData() is not None and form.dataset.currentData() is not None
         return {
@@ -321,9 +364,13 @@ class TrainerMonitorPanel(QWidget):
             "sample_every": form.sample_every.value(),
             "checkpoint_every": form.checkpoint_every.value(),
             "continue_from": str(self._resume_from) if self._resume_from is not None else None,
+            "attached": str(self.followed.folder) if self.followed.attached else None,
+            "load_new_checkpoints": self.followed.box.auto_load.isChecked(),
         }
 
     def restore_session(self, state: dict) -> None:
+        if not state.get("attached"):
+            self.followed.detach()
         continue_from = state.get("continue_from")
         if continue_from:
             if Path(continue_from).is_file():
@@ -336,3 +383,7 @@ class TrainerMonitorPanel(QWidget):
         for key in ("steps", "sample_every", "checkpoint_every"):
             if key in state:
                 getattr(self.form, key).setValue(int(state[key]))
+        if "load_new_checkpoints" in state:
+            self.followed.box.auto_load.setChecked(bool(state["load_new_checkpoints"]))
+        if state.get("attached"):
+            self.attach_run(Path(state["attached"]))  # a folder that is gone is reported by the follower

@@ -38,5 +38,26 @@ class RunProgress(QWidget):
             f"ETA {format_duration(progress.eta_seconds)}"
         )
 
+    def set_followed(self, step: int, total: int | None, steps_per_second: float | None,
+                     batch_size: int | None, eta_seconds: float | None) -> None:
+        """A followed run's progress (``total`` None: unknown, a folder without run.json); the rates
+        are left out where they are unknown."""
+        if total:
+            self.bar.setFormat("step %v / %m")
+            self.bar.setRange(0, total)
+            self.bar.setValue(min(step, total))
+        else:
+            self.bar.setFormat(f"step {step}")
+            self.bar.setRange(0, max(step, 1))
+            self.bar.setValue(step)
+        if not steps_per_second:
+            self.rates.setText("– steps/s")
+            return
+        parts = [f"{steps_per_second:.1f} steps/s"]
+        if batch_size:
+            parts.append(f"{steps_per_second * batch_size:.0f} images/s")
+        parts.append(f"ETA {format_duration(eta_seconds)}")
+        self.rates.setText(" · ".join(parts))
+
     def set_status(self, text: str) -> None:
         self.rates.setText(text)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from studio.bundle import BundledModel
     from studio.runtime.audio_engine import AudioEngine
+    from studio.runtime.run_follower import RunFollower
 
 
 class Studio(QObject):
@@ -28,6 +29,8 @@ class Studio(QObject):
     - ``jobs``: the :class:`JobRunner` for long computations with progress and cancel
     - ``datasets``: the :class:`DatasetCache`: a model's training images from its run setup
     - ``audio``: the :class:`AudioEngine` (sound output, opened on first use)
+    - ``runs``: the :class:`RunFollower` that follows a run folder written by another process
+      (its thread is started on first use)
     - ``catalog``: model kinds and datasets contributed by plugins
     - ``plugins``: the plugin manager (names, problems)
     - ``bundle``: the bundled models (``checkpoints/``) the studio loads at launch, if any
@@ -56,6 +59,7 @@ class Studio(QObject):
         self.panels: dict[str, QWidget] = {}
         self.bundle: list[BundledModel] = []  # the bundled models being loaded (studio.runtime.bundled_models)
         self._audio: AudioEngine | None = None
+        self._runs: RunFollower | None = None
 
     @classmethod
     def create(cls, settings: QSettings, device: str | None = None, plugins: PluginManager | None = None) -> Studio:
@@ -76,14 +80,26 @@ class Studio(QObject):
             self._audio = AudioEngine(self)
         return self._audio
 
+    @property
+    def runs(self) -> RunFollower:
+        """The run follower, made on first use: a studio that follows no run folder starts no thread."""
+        if self._runs is None:
+            from studio.runtime.run_follower import RunFollower
+
+            self._runs = RunFollower(parent=self)
+        return self._runs
+
     def show_message(self, text: str, timeout_ms: int = 8000) -> None:
         """Show ``text`` in the status bar (and the log). Safe to call from any thread."""
         self.message.emit(text, timeout_ms)
 
     def shutdown(self) -> None:
-        """Stop training (writing its checkpoint), the jobs, the inference thread and the sound."""
+        """Stop training (writing its checkpoint), following a run folder, the jobs, the inference
+        thread and the sound."""
         if self._audio is not None:
             self._audio.close()
+        if self._runs is not None:
+            self._runs.shutdown()
         self.training.shutdown()
         self.jobs.shutdown()
         self.models.shutdown()

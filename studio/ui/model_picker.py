@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QPushButton, QWidget
 
+from studio.runtime.model_loading import submit_model_load
 from studio.runtime.model_manager import model_name_for
+
+__all__ = ["ModelPicker", "draws", "model_name_for"]  # model_name_for: imported from here by plugins
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch import nn
@@ -149,20 +152,9 @@ class ModelPicker(QWidget):
 
     def load_checkpoint(self, path: Path) -> None:
         """Load in the background; the model is published (and chosen) when it is ready."""
-        studio = self.studio
         self._wanted = None  # the user's choice
-
-        def load(context):
-            module, meta, dataset = studio.catalog.load_model(path, studio.models.device)
-            if context.cancelled():
-                return None  # not published: the studio is as before
-            name = model_name_for(path, meta["kind"])
-            studio.datasets.put(meta["setup"], dataset)
-            studio.models.publish(name, module, meta)
-            return name
-
-        job = studio.jobs.submit(f"loading {path.name}", load)
-        self._load_jobs[job.id] = path
+        job = submit_model_load(self.studio, path)
+        self._load_jobs[job.id] = Path(path)
         self.load_button.setEnabled(False)
 
     def _on_job_finished(self, job_id: int, name) -> None:

@@ -25,6 +25,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from studio import paths
+from studio.runtime.model_loading import submit_model_load
 from studio.runtime.session import Session, SessionError, last_session_path, read_session, save_session
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -179,7 +180,7 @@ class SessionController(QObject):
             if not path.is_file():
                 self._problem(f"the checkpoint of model {name!r} is missing: {path}")
                 continue
-            job = studio.jobs.submit(f"loading {path.name}", _load_job(studio, name, path))
+            job = submit_model_load(studio, path, name)
             self._loads[job.id] = (name, path)
 
     def _on_job_finished(self, job_id: int, result) -> None:
@@ -257,20 +258,6 @@ class SessionController(QObject):
 
     def _tell(self, text: str, timeout_ms: int = 8000) -> None:
         self.studio.show_message(text, timeout_ms)
-
-
-def _load_job(studio, name: str, path: Path):
-    def load(context):
-        context.progress(0, 1)
-        module, meta, dataset = studio.catalog.load_model(path, studio.models.device)
-        if context.cancelled():
-            return None
-        studio.datasets.put(meta["setup"], dataset)
-        studio.models.publish(name, module, meta)
-        context.progress(1, 1)
-        return name
-
-    return load
 
 
 def _same_file(a, b) -> bool:

@@ -25,16 +25,11 @@ import torch
 from studio.ml.checkpoints import CheckpointError, read_checkpoint_meta, save_checkpoint
 from studio.ml.distributed import SINGLE, ProcessGroup
 from studio.ml.grid import make_grid, save_png
+from studio.ml.training.run_folder import CHECKPOINT_NAME, METRICS_NAME, RUN_FORMAT, RUN_INFO_NAME, SAMPLES_DIR
 from studio.ml.training.base import Trainer
 
 FORMAT = "latent-studio/1"
-# The run folder (docs/run-folder.md)
-RUN_FORMAT = "latent-studio-run/1"
-RUN_INFO_NAME = "run.json"
-CHECKPOINT_NAME = "last.safetensors"
-METRICS_NAME = "metrics.jsonl"
-SAMPLES_DIR = "samples"
-RUN_STATUSES = ("running", "finished", "stopped", "diverged", "failed")
+FLUSH_SECONDS = 2.0  # a follower sees the log grow at least this often, however slow the steps
 
 
 @dataclass
@@ -122,6 +117,7 @@ class TrainingRun:
         self._diverged: str | bool = False  # once diverged: NonFiniteLoss's message
         self._closed = False
         self._log = None
+        self._flushed = time.time()
         self.info = self._run_info(command)
         if self.writes:
             self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -190,10 +186,13 @@ class TrainingRun:
         report = StepReport(step, losses, seconds)
         if not self.writes:
             return report
-        self._log.write(json.dumps({"step": step, "time": time.time(), **losses}) + "\n")
+        now = time.time()
+        self._log.write(json.dumps({"step": step, "time": now, **losses}) + "\n")
         if step % self.settings.sample_every == 0 or self.done:
             report.samples = self._samples()
-            self._log.flush()  # a crash loses at most sample_every lines of the log
+        if step % self.settings.sample_every == 0 or self.done or now - self._flushed > FLUSH_SECONDS:
+            self._log.flush()  # a crash loses little of the log, and a follower sees it grow
+            self._flushed = now
         if step % self.settings.checkpoint_every == 0:
             report.checkpoint = self.save_checkpoint()
         return report
