@@ -87,14 +87,17 @@ def join(device: str | None = None) -> tuple[ProcessGroup, torch.device]:
     """This process's group and device. Under torchrun with more than one process, joins the
     process group (call :func:`leave` at the end); otherwise :data:`SINGLE` and ``pick_device``.
 
-    ``device`` "cuda" (or None with GPUs present) means this process's own GPU, ``cuda:LOCAL_RANK``.
-    ValueError for a device that processes cannot share (mps) or too few GPUs for the processes.
+    ``device`` "cuda" (or None with GPUs present) means this process's own GPU, ``cuda:LOCAL_RANK``;
+    None on a Mac means the CPU. ValueError for a device that processes cannot share (mps asked for)
+    or too few GPUs for the processes.
     """
     world_size = int(os.environ.get("WORLD_SIZE", "1")) if launched_by_torchrun() else 1
     if world_size <= 1:
         return SINGLE, pick_device(device)
     rank, local_rank = int(os.environ["RANK"]), int(os.environ["LOCAL_RANK"])
     chosen = pick_device(device)
+    if chosen.type == "mps" and (device or "auto").strip().lower() == "auto":
+        chosen = torch.device("cpu")  # the best device processes can share on a Mac
     if chosen.type == "cuda":
         if chosen.index is not None:
             raise ValueError(f"under torchrun each process takes the GPU of its local rank; give --device cuda, "

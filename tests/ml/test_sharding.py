@@ -50,13 +50,17 @@ def test_a_plain_launch_is_a_single_process(monkeypatch):
     assert not torch.distributed.is_initialized()
 
 
-def test_processes_cannot_share_an_mps_device(monkeypatch):
+def test_processes_share_the_cpu_never_an_mps_device(monkeypatch):
     monkeypatch.setenv("RANK", "1")
     monkeypatch.setenv("LOCAL_RANK", "1")
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setattr(distributed, "pick_device", lambda preference: torch.device("mps"))
     with pytest.raises(ValueError, match="give --device cpu"):
         distributed.join("mps")
+    joined = []
+    monkeypatch.setattr(torch.distributed, "init_process_group", lambda backend, **options: joined.append(backend))
+    group, device = distributed.join(None)  # no choice made: the CPU, not the Mac's GPU
+    assert device == torch.device("cpu") and joined == ["gloo"] and (group.rank, group.world_size) == (1, 2)
 
 
 def test_a_batch_that_does_not_split_is_refused(tiny_config, shapes32):
