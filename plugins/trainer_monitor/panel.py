@@ -115,6 +115,8 @@ class TrainerMonitorPanel(QWidget):
         status_layout.addWidget(self.run_label)
         status_layout.addStretch(1)
         lower.addWidget(status)
+        lower.setStretchFactor(0, 3)  # the grid is what the eye goes to: it takes most of a narrow dock
+        lower.setStretchFactor(1, 2)
         lower.setSizes([400, 300])
 
         right = QSplitter(Qt.Orientation.Vertical)

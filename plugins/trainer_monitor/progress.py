@@ -24,6 +24,7 @@ class RunProgress(QWidget):
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
         self.rates = QLabel("not training")
+        self.rates.setWordWrap(True)  # in a narrow dock the sample grid, not this line, keeps the width
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.bar)
