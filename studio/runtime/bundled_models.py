@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from studio.bundle import BundledModel, BundleError, bundle_dir, check_file, read_manifest
+from studio.runtime.model_loading import load_model_with_cached_data
 from studio.runtime.model_manager import model_name_for
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -48,9 +49,6 @@ def load_bundled_models(studio: Studio) -> Job | None:
 
 def _loader(studio: Studio, models: list[BundledModel]):
     def load(context: JobContext) -> list[str]:
-        from studio.catalog import setup_from_meta
-        from studio.ml.checkpoints import read_checkpoint_meta
-
         loaded: list[str] = []
         for done, model in enumerate(models):
             if context.cancelled():
@@ -58,9 +56,7 @@ def _loader(studio: Studio, models: list[BundledModel]):
             context.progress(done, len(models))
             try:
                 check_file(model)
-                setup = setup_from_meta(read_checkpoint_meta(model.path))
-                dataset = studio.datasets.get(setup)
-                module, meta, _ = studio.catalog.load_model(model.path, studio.models.device, dataset)
+                module, meta = load_model_with_cached_data(studio, model.path)
             except Exception as exc:  # one bad file must not keep the others out
                 log.warning("bundled model %s not loaded", model.path, exc_info=True)
                 studio.show_message(f"bundled model {model.file} not loaded: {exc}", 0)

@@ -24,23 +24,27 @@ def load_model_job(studio: Studio, path: Path | str, name: str | None = None) ->
     path = Path(path)
 
     def load(context: JobContext) -> str | None:
-        from studio.catalog import setup_from_meta
-        from studio.ml.checkpoints import read_checkpoint_meta
-
         context.progress(0, 1)
-        dataset = studio.datasets.get(setup_from_meta(read_checkpoint_meta(path)))
-        if context.cancelled():
-            return None
-        module, meta, dataset = studio.catalog.load_model(path, studio.models.device, dataset)
+        module, meta = load_model_with_cached_data(studio, path)
         if context.cancelled():
             return None  # not published: the studio is as before
         published = name or model_name_for(path, meta["kind"])
-        studio.datasets.put(meta["setup"], dataset)
         studio.models.publish(published, module, meta)
         context.progress(1, 1)
         return published
 
     return load
+
+
+def load_model_with_cached_data(studio: Studio, path: Path) -> tuple:
+    """(inference model, metadata) of checkpoint ``path``, its training data taken from (and left in)
+    the studio's DatasetCache. Call it from a job: it builds the data the first time."""
+    from studio.catalog import setup_from_meta
+    from studio.ml.checkpoints import read_checkpoint_meta
+
+    dataset = studio.datasets.get(setup_from_meta(read_checkpoint_meta(path)))
+    module, meta, _ = studio.catalog.load_model(path, studio.models.device, dataset)
+    return module, meta
 
 
 def submit_model_load(studio: Studio, path: Path | str, name: str | None = None) -> Job:

@@ -28,7 +28,7 @@ def test_the_reader_follows_what_the_writer_writes(tmp_path, tiny_config, shapes
     trainer = DCGANTrainer(tiny_config, shapes32, "cpu", seed=0)
     writer = TrainingRun(trainer, RunSettings(tmp_path, 4, sample_every=2, checkpoint_every=4), {"name": "shapes"})
     tail = rf.MetricsTail(tmp_path / rf.METRICS_NAME)
-    info = rf.load_run_info(tmp_path)
+    info = rf.read_run_info(tmp_path)
     assert (info["kind"], info["status"], info["total_steps"]) == ("dcgan", "running", 4)
     writer.initial_samples()
     for _ in range(2):
@@ -40,7 +40,8 @@ def test_the_reader_follows_what_the_writer_writes(tmp_path, tiny_config, shapes
         writer.advance()
     writer.close()
     assert [r["step"] for r in tail.poll().records] == [3, 4]
-    assert rf.load_run_info(tmp_path)["status"] == "finished" and rf.checkpoint_stamp(tmp_path) is not None
+    assert rf.read_run_info(tmp_path)["status"] == "finished"
+    assert rf.file_stamp(tmp_path / rf.CHECKPOINT_NAME) is not None
 
 
 def test_tail_keeps_a_torn_line_until_its_newline_arrives(tmp_path):
@@ -146,11 +147,11 @@ def test_read_grid_decodes_gray_and_rgb_and_names_a_broken_file(tmp_path):
 
 
 def test_run_json_is_read_and_checked(tmp_path):
-    assert rf.read_run_info(tmp_path) is None and rf.load_run_info(tmp_path) is None
+    assert rf.read_run_info(tmp_path) is None
     assert not rf.is_run_folder(tmp_path)
     (tmp_path / "run.json").write_text(json.dumps(RUN))
     assert rf.is_run_folder(tmp_path)
-    assert rf.read_run_info(tmp_path) == RUN and rf.load_run_info(tmp_path)["source"] == "run.json"
+    assert rf.read_run_info(tmp_path) == RUN
     for text, said in (("{\"format\": \"latent-studio-run/1\", \"kind\": ", "not valid JSON"),
                        ("[1, 2]", "a JSON list"),
                        (json.dumps({**RUN, "format": "latent-studio-run/2"}), "cannot read"),
@@ -158,7 +159,7 @@ def test_run_json_is_read_and_checked(tmp_path):
                        (json.dumps({**RUN, "config": None}), "'config' is not a dict")):
         (tmp_path / "run.json").write_text(text)
         with pytest.raises(rf.RunFolderError, match=said) as caught:
-            rf.load_run_info(tmp_path)
+            rf.read_run_info(tmp_path)
         assert str(tmp_path / "run.json") in str(caught.value)
 
 
@@ -168,14 +169,15 @@ def test_without_run_json_the_checkpoint_describes_the_run(tmp_path):
     meta = {"kind": "dcgan", "config": RUN["config"], "dataset": RUN["dataset"], "step": 40}
     save_checkpoint(tmp_path / "last.safetensors", {"w": torch.zeros(2)}, {"format": "latent-studio/1", **meta})
     assert rf.is_run_folder(tmp_path)
-    info = rf.load_run_info(tmp_path)
+    checkpoint = tmp_path / "last.safetensors"
+    info = rf.info_from_checkpoint_meta(rf.read_checkpoint_meta(checkpoint), checkpoint)
     assert info["source"] == "checkpoint" and {k: info[k] for k in meta} == meta and info["status"] is None
-    stamp = rf.checkpoint_stamp(tmp_path)
-    save_checkpoint(tmp_path / "last.safetensors", {"w": torch.zeros(2)}, {**meta, "step": 50})
-    assert rf.checkpoint_stamp(tmp_path) != stamp  # a new checkpoint is noticed
-    (tmp_path / "last.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
+    stamp = rf.file_stamp(checkpoint)
+    save_checkpoint(checkpoint, {"w": torch.zeros(2)}, {**meta, "step": 50})
+    assert rf.file_stamp(checkpoint) != stamp  # a new checkpoint is noticed
+    checkpoint.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
     with pytest.raises(rf.RunFolderError, match="last.safetensors"):
-        rf.load_run_info(tmp_path)
+        rf.read_checkpoint_meta(checkpoint)
 
 
 def test_spread_keeps_the_ends():

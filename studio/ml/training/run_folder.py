@@ -114,19 +114,6 @@ def info_from_checkpoint_meta(meta: dict, path: Path | str) -> dict:
     return info
 
 
-def load_run_info(folder: Path | str) -> dict | None:
-    """What is known about the run in ``folder``: its run.json (``"source": "run.json"``) or, in a
-    folder without one, its checkpoint's metadata (``info_from_checkpoint_meta``); None if it has
-    neither. RunFolderError (naming the file) when the file that is there cannot be used."""
-    info = read_run_info(folder)
-    if info is not None:
-        return {**info, "source": RUN_INFO_NAME}
-    checkpoint = Path(folder) / CHECKPOINT_NAME
-    if file_stamp(checkpoint) is None:
-        return None
-    return info_from_checkpoint_meta(read_checkpoint_meta(checkpoint), checkpoint)
-
-
 def read_checkpoint_meta(path: Path | str) -> dict:
     """A checkpoint's metadata (``studio.ml.checkpoints.read_checkpoint_meta``, which imports torch
     when first used), a CheckpointError or OSError as a RunFolderError naming the file."""
@@ -307,11 +294,6 @@ def read_grid(path: Path | str):
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise RunFolderError(f"cannot read sample grid {path}: {exc}") from exc
     return pixels[:, :, None] if pixels.ndim == 2 else pixels
-
-
-def checkpoint_stamp(folder: Path | str) -> tuple[int, int, int] | None:
-    """``file_stamp`` of the folder's last.safetensors: a new value means a new checkpoint."""
-    return file_stamp(Path(folder) / CHECKPOINT_NAME)
 
 
 def spread(items: list, count: int) -> list:
