@@ -24,6 +24,19 @@ def offscreen_studio(device: str = "cpu"):
     return app, studio, window
 
 
+def as_a_script_would(fn, *args):
+    """``fn(*args)`` on a fresh thread: the bare baselines run with torch's usual threads, as a
+    script's main thread would, not on the studio's UI thread, which computes serially
+    (studio/runtime/openmp.py); the thread's OpenMP team ends with it."""
+    import threading
+
+    out = []
+    thread = threading.Thread(target=lambda: out.append(fn(*args)), name="bare baseline")
+    thread.start()
+    thread.join()
+    return out[0]
+
+
 def wait_until(app, condition, timeout: float, wake=()) -> None:
     """Run the UI event loop, as the studio does, until ``condition()`` holds.
 

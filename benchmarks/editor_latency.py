@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _studio import offscreen_studio, percentiles_ms, wait_until  # noqa: E402
+from _studio import as_a_script_would, offscreen_studio, percentiles_ms, wait_until  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -68,6 +68,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from studio.catalog import RunSetup
+    from studio.runtime.openmp import background_threads
     from studio.runtime.training_worker import RunRequest
     from studio.testing.signals import SignalRecorder
 
@@ -82,7 +83,7 @@ def main() -> None:
         studio.models.publish(f"bench {method}", editor, meta)
         panel.picker.combo.setCurrentText(f"bench {method}")
         wait_until(app, lambda: panel.edited is not None and panel.up_to_date(), timeout=60)
-        results[method] = {"bare_edit_and_forward": percentiles_ms(bare_times(editor, args.moves)),
+        results[method] = {"bare_edit_and_forward": percentiles_ms(as_a_script_would(bare_times, editor, args.moves)),
                            "idle": percentiles_ms(drag_latencies(app, panel, args.moves)) | {"p95_target_ms": 10}}
 
     seen = SignalRecorder(studio.training, "metrics")
@@ -100,7 +101,7 @@ def main() -> None:
         "benchmark": "editor_latency",
         "model": f"DCGAN generator 32x32 rgb, nz {NZ}, ngf {NGF}; {DIRECTIONS} directions; batch 1; slider 0 dragged",
         "device": str(studio.models.device),
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": background_threads(),
         "methods": results,
     }, indent=2))
 

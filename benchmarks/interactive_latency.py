@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _studio import offscreen_studio, percentiles_ms, wait_until  # noqa: E402
+from _studio import as_a_script_would, offscreen_studio, percentiles_ms, wait_until  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -96,7 +96,7 @@ def main() -> None:
 
     app, studio, window = offscreen_studio()
     generator = Generator(NZ, 64, 3, 64, args.upsample).eval()
-    bare = bare_forward_times(generator, args.requests)
+    bare = as_a_script_would(bare_forward_times, generator, args.requests)
     studio.models.publish("bench-g64", generator)
     idle = summary(*measure(app, studio, args.requests), target_ms=10)
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _studio import offscreen_studio, percentiles_ms, wait_until  # noqa: E402
+from _studio import as_a_script_would, offscreen_studio, percentiles_ms, wait_until  # noqa: E402
 
 import torch  # noqa: E402
 
@@ -79,6 +79,7 @@ def main() -> None:
     from studio.ml.data.heads import make_heads
     from studio.ml.models.unet import UNet
     from studio.ml.training.unet_params import UNET_PARAMS
+    from studio.runtime.openmp import background_threads
     from studio.runtime.training_worker import RunRequest
     from studio.testing.signals import SignalRecorder
 
@@ -89,7 +90,7 @@ def main() -> None:
     setup = RunSetup("unet", "heads", image_size=64, channels=3, config={"width": width})
     studio.datasets.put(setup, make_heads(size=64, identities=20))
     model = UNet(3, 64, width).eval().requires_grad_(False)
-    bare = bare_forward_times(model, args.clicks)
+    bare = as_a_script_would(bare_forward_times, model, args.clicks)
     forwards = timed_forward(model)
     studio.models.publish("bench unet", model, {"kind": "unet", "config": {"width": width, "image_size": 64,
                                                                           "channels": 3, "skips": "1234"},
@@ -107,7 +108,7 @@ def main() -> None:
         "benchmark": "switchboard_latency",
         "model": f"unet 64x64 rgb, width {width}, all skips, batch 1; latent1 switched each click",
         "device": str(studio.models.device),
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": background_threads(),
         "bare_forward": percentiles_ms(bare),
         "idle": idle | {"p95_target_ms": 10},
         "while_training": training | {"p95_target_ms": 50},

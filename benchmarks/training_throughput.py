@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _studio import StallMeter, offscreen_studio, wait_until  # noqa: E402
+from _studio import StallMeter, as_a_script_would, offscreen_studio, wait_until  # noqa: E402
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
@@ -97,24 +97,25 @@ def main() -> None:
     args = parser.parse_args()
 
     from studio.ml.data.shapes import make_shapes
+    from studio.runtime.openmp import background_threads
 
     app, studio, window = offscreen_studio()
     dataset = make_shapes(size=32, channels=3, seed=0)
     bare, worker, stalls = [], [], []
     for round_ in range(args.rounds):
         if round_ % 2 == 0:
-            bare.append(bare_loop(dataset, args.steps))
+            bare.append(as_a_script_would(bare_loop, dataset, args.steps))
         rate, stall = worker_run(app, studio, args.steps, Path(studio.settings.fileName()).parent / f"run{round_}")
         worker.append(rate)
         stalls.append(stall)
         if round_ % 2 == 1:
-            bare.append(bare_loop(dataset, args.steps))
+            bare.append(as_a_script_would(bare_loop, dataset, args.steps))
     studio.shutdown()
     result = {
         "benchmark": "training_throughput",
         "model": "dcgan 32x32 rgb, nz 100, ngf=ndf=64, batch 64",
         "device": str(studio.models.device),
-        "torch_threads": torch.get_num_threads(),
+        "torch_threads": background_threads(),
         "steps_per_round": args.steps,
         "bare_images_per_s": [round(r, 1) for r in bare],
         "worker_images_per_s": [round(r, 1) for r in worker],

@@ -49,8 +49,9 @@ def _mps_available() -> bool:
     return bool(backend is not None and backend.is_available())
 
 
-def describe_device(device: torch.device | str) -> str:
-    """One line for logs and the About box, e.g. "cuda:0 (NVIDIA H100, 80 GB)", "cpu (2 threads)"."""
+def describe_device(device: torch.device | str, cpu_threads: int | None = None) -> str:
+    """One line for logs and the About box, e.g. "cuda:0 (NVIDIA H100, 80 GB)", "cpu (2 threads)".
+    ``cpu_threads`` defaults to this thread's intra-op threads."""
     device = torch.device(device)
     if device.type == "cuda":
         index = device.index if device.index is not None else torch.cuda.current_device()
@@ -58,4 +59,4 @@ def describe_device(device: torch.device | str) -> str:
         return f"cuda:{index} ({props.name}, {props.total_memory / 1e9:.0f} GB)"
     if device.type == "mps":
         return "mps (Apple Metal)"
-    return f"cpu ({torch.get_num_threads()} threads)"
+    return f"cpu ({cpu_threads or torch.get_num_threads()} threads)"

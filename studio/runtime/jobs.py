@@ -20,6 +20,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from studio.runtime.openmp import release_workers
+
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.05  # seconds: at most 20 progress updates a second reach the UI
@@ -124,6 +126,7 @@ class JobRunner(QObject):
                 self._open.pop(job.id, None)
                 if self._current is job:
                     self._current = None
+            release_workers()  # between jobs this thread is idle: its OpenMP team would slow the others
 
     def shutdown(self) -> None:
         """Cancel every job and wait for the running one to return."""

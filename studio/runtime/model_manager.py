@@ -25,8 +25,11 @@ from PySide6.QtCore import QObject, QThread, Signal
 from torch import nn
 
 from studio.ml.device import pick_device
+from studio.runtime.openmp import release_workers
 
 log = logging.getLogger(__name__)
+
+IDLE_RELEASE_SECONDS = 1.0  # a dragged slider's requests come faster: its team stays while it moves
 
 InferenceFn = Callable[[nn.Module, torch.device], Any]
 
@@ -119,7 +122,9 @@ class ModelManager(QObject):
     def _next_request(self) -> _Request | None:
         with self._wake:
             while not self._pending and not self._closing:
-                self._wake.wait()
+                if not self._wake.wait(timeout=IDLE_RELEASE_SECONDS):
+                    release_workers()  # quiet: free this thread's OpenMP team for training and jobs
+                    self._wake.wait()
             if self._closing:
                 return None
             _, request = self._pending.popitem(last=False)  # oldest requester first: fair

@@ -11,6 +11,7 @@ from studio.plugin_manager import PluginManager
 from studio.runtime.datasets import DatasetCache
 from studio.runtime.jobs import JobRunner
 from studio.runtime.model_manager import ModelManager
+from studio.runtime.openmp import compute_serially_on_this_thread
 from studio.runtime.training_worker import TrainingWorker
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -64,6 +65,7 @@ class Studio(QObject):
     @classmethod
     def create(cls, settings: QSettings, device: str | None = None, plugins: PluginManager | None = None) -> Studio:
         """Discover plugins (unless given) and start the shared services."""
+        compute_serially_on_this_thread()  # the UI thread never holds an OpenMP team (runtime/openmp.py)
         if plugins is None:
             plugins = PluginManager()
             plugins.discover()

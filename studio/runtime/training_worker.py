@@ -22,6 +22,7 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Sl
 
 from studio.catalog import Catalog, RunSetup
 from studio.runtime.model_manager import ModelManager
+from studio.runtime.openmp import release_workers
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,8 @@ class TrainingWorker(QObject):
     # -- worker thread ----------------------------------------------------------------------
     def _set_state(self, state: RunState) -> None:
         self._state = state
+        if state not in (RunState.PREPARING, RunState.RUNNING):
+            release_workers()  # an idle team would slow every other thread's (docs/architecture.md)
         self.state_changed.emit(state.value)
 
     @Slot(object)

@@ -20,9 +20,10 @@ def versions() -> dict[str, str]:
 
 def about_text(device) -> str:
     from studio.ml.device import describe_device
+    from studio.runtime.openmp import background_threads
 
     rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in versions().items())
     return (
         "<h3>latent-studio</h3><p>Train small generative models and look inside them.</p>"
-        f"<p><b>Compute device:</b> {describe_device(device)}</p><table>{rows}</table>"
+        f"<p><b>Compute device:</b> {describe_device(device, background_threads())}</p><table>{rows}</table>"
     )
