@@ -8,8 +8,11 @@ import time
 
 import numpy as np
 
+from studio.runtime.openmp import prepare_environment
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LATENT_STUDIO_HOME", tempfile.mkdtemp(prefix="latent-studio-bench-"))
+prepare_environment()  # as the latent-studio command does, before torch is loaded
 
 
 def offscreen_studio(device: str = "cpu"):

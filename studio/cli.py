@@ -16,6 +16,7 @@ from studio.catalog import Catalog, RunSetup, data_summary
 from studio.commands import COMMANDS, command_modules
 from studio.contributions import ModelKind, Param
 from studio.plugin_manager import PluginManager
+from studio.runtime.openmp import prepare_environment
 
 
 DEFAULT_DATASETS = {"image": "shapes", "audio": "sine_tones", "paired": "heads"}
@@ -80,6 +81,7 @@ def build_parser(catalog: Catalog) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    prepare_environment()  # before anything loads torch: plugins may import it
     argv = sys.argv[1:] if argv is None else argv
     plugins = PluginManager()
     plugins.discover()

@@ -1,6 +1,7 @@
 """Which threads hold OpenMP workers: the UI thread none, a background thread only while it works."""
 
 import os
+import subprocess
 import sys
 import threading
 
@@ -133,3 +134,19 @@ def test_the_training_thread_frees_its_workers_when_a_run_ends(make_studio, qtbo
     seen.wait(qtbot, "finished", timeout=60_000)
     assert calls == ["training"]  # once: when it finished, on its own thread, not while preparing or running
     assert studio.training.state is RunState.FINISHED
+
+
+def test_the_command_sets_the_spin_time_before_torch_is_loaded(tmp_path):
+    """libgomp reads GOMP_SPINCOUNT once, as torch loads it: main() must set it before anything
+    imports torch, and leave a value the user chose."""
+    script = ("import os, sys\n"
+              "import studio.cli\n"
+              "assert 'torch' not in sys.modules, 'importing the CLI loaded torch'\n"
+              "studio.cli.main(['plugins'])\n"
+              "print('spin', os.environ['GOMP_SPINCOUNT'])\n")
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"} | {"LATENT_STUDIO_HOME": str(tmp_path)}
+    for user_value, expected in ((None, openmp.SPIN_ENVIRONMENT["GOMP_SPINCOUNT"]), ("12345", "12345")):
+        run_env = env if user_value is None else env | {"GOMP_SPINCOUNT": user_value}
+        done = subprocess.run([sys.executable, "-c", script], env=run_env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert f"spin {expected}" in done.stdout
