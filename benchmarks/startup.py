@@ -36,6 +36,9 @@ def rss_mib() -> float:
 def child() -> None:
     """One launch, as studio.app.run_gui does it, timed from the process's spawn."""
     spawned = float(os.environ[STAMP_ENV])
+    from studio.runtime.openmp import prepare_environment
+
+    prepare_environment()  # as the latent-studio command does first
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     from studio.app import start_gui
