@@ -108,12 +108,15 @@ def test_layout_and_open_panels_are_restored(make_studio, qtbot):
 
 
 def test_about_names_versions_and_device(make_studio):
+    from studio.runtime.openmp import background_threads
     from studio.ui.about import about_text
 
     studio = make_studio(discover=False)
     text = about_text(studio.models.device)
     for expected in ("torch", "PySide6", "Compute device", "cpu"):
         assert expected in text
+    # the threads training and inference get, not the UI thread's one (studio/runtime/openmp.py)
+    assert f"cpu ({background_threads()} threads)" in text
 
 
 class TwoBottomPanels:
