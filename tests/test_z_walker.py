@@ -11,6 +11,7 @@ from PySide6.QtGui import QDropEvent
 from torch import nn
 
 import studio_plugins.z_walker as z_walker
+from studio_plugins.z_walker.panel import DETAILS_MS
 from studio.catalog import RunSetup
 from studio.ml.data.base import ImageDataset
 from studio.testing.signals import SignalRecorder
@@ -117,6 +118,31 @@ def test_dragging_the_slider_updates_the_image(walker, qtbot):
     slider.setValue(slider.maximum())
     qtbot.waitUntil(lambda: panel._point.s == 1.0, timeout=5000)
     assert np.array_equal(image_of(panel), panel._path.frames[-1].numpy())
+
+
+def star_xy(panel) -> np.ndarray:
+    x, y = panel.pca.current.getData()
+    return np.array([x[0], y[0]]) if len(x) else np.full(2, np.nan)
+
+
+def test_while_the_slider_is_held_the_map_follows_the_image_a_little_later(walker, qtbot):
+    """Repainting the PCA map and the novelty costs as much as drawing the point: while the handle
+    moves they follow at most every DETAILS_MS; a single move updates them with the image."""
+    studio, panel = walker
+    add_seeds(panel, qtbot, 0, 1)
+    slider = panel.scrubber.slider
+    shown = SignalRecorder(panel, "point_shown")
+    slider.setSliderDown(True)
+    slider.setSliderPosition(23)
+    shown.wait(qtbot, "point_shown")
+    point = panel._point
+    assert not np.allclose(star_xy(panel), point.xy)  # the image is new, the star not yet
+    qtbot.waitUntil(lambda: np.allclose(star_xy(panel), point.xy), timeout=2 * DETAILS_MS + 1000)
+    assert f"s = {point.s:.3f}" in panel.novelty.generated_caption.text()
+    slider.setSliderDown(False)
+    slider.setValue(slider.maximum())
+    shown.wait(qtbot, "point_shown", where=lambda s: s == 1.0)
+    assert np.allclose(star_xy(panel), panel._point.xy)  # at rest: at once
 
 
 def test_play_without_loop_stops_at_the_end(walker, qtbot):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from studio.catalog import data_key
@@ -46,6 +46,7 @@ from studio_plugins.z_walker.work import (
 
 POINT, PATH, NEAREST = PANEL_ID, f"{PANEL_ID}/path", f"{PANEL_ID}/nearest"  # our requester names
 NEAREST_DELAY_MS = 150  # search the training set once the slider has rested this long
+DETAILS_MS = 100  # while the slider moves: how often the PCA map and novelty follow the point
 FIRST_WALK_SEEDS = (0, 1, 2, 3)  # the keyframes a bundled model starts with
 NO_MODEL = ("No model yet: train one in the trainer monitor, or Load… a checkpoint above "
             "(or drop a .safetensors file on this panel).")
@@ -58,6 +59,11 @@ def walks(module) -> bool:
 
 
 class ZWalkerPanel(AcceptsFileDrops, QWidget):
+    """``point_shown(s)`` is emitted once the image at path position ``s`` is on screen: a benchmark
+    times a slider move to it (benchmarks/walker_latency.py)."""
+
+    point_shown = Signal(float)
+
     def __init__(self, studio: Studio, parent: QWidget | None = None):
         super().__init__(parent)
         self.studio = studio
@@ -86,6 +92,9 @@ class ZWalkerPanel(AcceptsFileDrops, QWidget):
         self._nearest_timer = QTimer(self)
         self._nearest_timer.setSingleShot(True)
         self._nearest_timer.setInterval(NEAREST_DELAY_MS)
+        # while the slider moves, the point's place on the PCA map and its novelty follow at most
+        # every DETAILS_MS: repainting them costs ~5 ms, as much as drawing the point itself
+        self._details_timer = QTimer(self, singleShot=True, interval=DETAILS_MS, timeout=self._show_point_details)
 
         self.setAcceptDrops(True)
         self._build_layout()
@@ -321,6 +330,16 @@ class ZWalkerPanel(AcceptsFileDrops, QWidget):
     def _show_point(self, point: PointResult) -> None:
         self._point = point
         self.walk.view.set_image(point.image)
+        if not self.scrubber.moving():
+            self._show_point_details()
+        elif not self._details_timer.isActive():
+            self._details_timer.start()
+        self.point_shown.emit(point.s)
+
+    def _show_point_details(self) -> None:
+        point = self._point
+        if point is None:
+            return
         self.novelty.show_generated(point.image, f"generated at s = {point.s:.3f}")
         self.pca.set_current(point.xy)
         self._update_nearest()

@@ -53,6 +53,10 @@ class Scrubber(QWidget):
         layout.addLayout(controls)
         self.set_frames(1)
 
+    def moving(self) -> bool:
+        """True while the handle is held or the walk plays: positions then come many a second."""
+        return self.slider.isSliderDown() or self.timer.isActive()
+
     def position(self) -> float:
         maximum = self.slider.maximum()
         return self.slider.value() / maximum if maximum else 0.0
