@@ -120,15 +120,20 @@ class ModelManager(QObject):
         return stamp
 
     def _next_request(self) -> _Request | None:
+        if not self._wait_for_work(IDLE_RELEASE_SECONDS):
+            release_workers()  # quiet: free this thread's OpenMP team for training and jobs
+            self._wait_for_work(None)
         with self._wake:
-            while not self._pending and not self._closing:
-                if not self._wake.wait(timeout=IDLE_RELEASE_SECONDS):
-                    release_workers()  # quiet: free this thread's OpenMP team for training and jobs
-                    self._wake.wait()
             if self._closing:
                 return None
             _, request = self._pending.popitem(last=False)  # oldest requester first: fair
             return request
+
+    def _wait_for_work(self, timeout: float | None) -> bool:
+        """Wait for a request or the shutdown (True), or until ``timeout`` passes (False). The lock
+        is free again on return, so submitters never wait on what the caller does next."""
+        with self._wake:
+            return bool(self._wake.wait_for(lambda: self._pending or self._closing, timeout))
 
     def _run(self, request: _Request) -> None:
         loaded = self.get(request.model)
