@@ -153,9 +153,12 @@ def train(args: argparse.Namespace, catalog: Catalog) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        return _train(args, catalog, group, device)
-    finally:
-        distributed.leave(group)
+        code = _train(args, catalog, group, device)
+    except BaseException:
+        distributed.leave(group, wait_for_others=False)
+        raise
+    distributed.leave(group)
+    return code
 
 
 def _train(args: argparse.Namespace, catalog: Catalog, group, device) -> int:

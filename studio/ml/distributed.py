@@ -118,7 +118,14 @@ def join(device: str | None = None) -> tuple[ProcessGroup, torch.device]:
     return ProcessGroup(rank, world_size, local_rank, backend), chosen
 
 
-def leave(group: ProcessGroup) -> None:
-    """Leave the process group :func:`join` joined (nothing for a single process)."""
+def leave(group: ProcessGroup, wait_for_others: bool = True) -> None:
+    """Leave the process group :func:`join` joined (nothing for a single process).
+
+    After a run every process first waits for the others: one that tore its gloo pairs down while a
+    peer still finished its last collective aborted ("terminate called without an active
+    exception", seen once in a test). A process leaving on an error must not wait: the others may
+    never get there."""
     if group.distributed and torch.distributed.is_initialized():
+        if wait_for_others:
+            torch.distributed.barrier()
         torch.distributed.destroy_process_group()
